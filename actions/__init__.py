@@ -1,0 +1,1 @@
+"""Rasa SDK actions: thin adapters from Rasa trackers to assistant.dialogue.shop."""

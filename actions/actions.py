@@ -1,0 +1,280 @@
+"""Custom actions. Each one reads the message and slots, calls the core (`assistant`), and writes back slots.
+
+No shop logic lives here: see assistant/dialogue/shop.py.
+"""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from assistant.dialogue.shop import ConversationState, Reply, Shop
+from assistant.knowledge.policies import answer_policy
+from assistant.search.vocab import normalise_size
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def shop() -> Shop:
+    """One Shop per action-server process: the catalog and vocabulary are loaded once, not per message."""
+    return Shop()
+
+
+def _state(tracker: Tracker) -> ConversationState:
+    return ConversationState(
+        shown=list(tracker.get_slot("shown_products") or []),
+        focus=tracker.get_slot("focus_product"),
+        last_query=tracker.get_slot("last_query"),
+        offset=int(tracker.get_slot("results_offset") or 0),
+    )
+
+
+def _message(tracker: Tracker) -> tuple[str, list[dict]]:
+    latest = tracker.latest_message or {}
+    return latest.get("text") or "", list(latest.get("entities") or [])
+
+
+def _entity(tracker: Tracker, name: str) -> str | None:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def _send(dispatcher: CollectingDispatcher, reply: Reply) -> list[EventType]:
+    dispatcher.utter_message(text=reply.text, json_message=reply.payload, buttons=reply.buttons or None)
+    if reply.state is None:
+        return []
+    return [
+        SlotSet("shown_products", reply.state.shown),
+        SlotSet("focus_product", reply.state.focus),
+        SlotSet("last_query", reply.state.last_query),
+        SlotSet("results_offset", float(reply.state.offset)),
+    ]
+
+
+class ActionSearchProducts(Action):
+    def name(self) -> str:
+        return "action_search_products"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text, entities = _message(tracker)
+        return _send(dispatcher, shop().search(text, entities, _state(tracker)))
+
+
+class ActionRefineSearch(Action):
+    def name(self) -> str:
+        return "action_refine_search"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text, entities = _message(tracker)
+        return _send(dispatcher, shop().refine(text, entities, _state(tracker)))
+
+
+class ActionShowMore(Action):
+    def name(self) -> str:
+        return "action_show_more"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return _send(dispatcher, shop().show_more(_state(tracker)))
+
+
+class ActionProductDetails(Action):
+    def name(self) -> str:
+        return "action_product_details"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text, entities = _message(tracker)
+        return _send(dispatcher, shop().details(text, entities, _state(tracker), _entity(tracker, "product_id")))
+
+
+class ActionAnswerProductQuestion(Action):
+    def name(self) -> str:
+        return "action_answer_product_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text, entities = _message(tracker)
+        return _send(dispatcher, shop().question(text, entities, _state(tracker)))
+
+
+class ActionCompareProducts(Action):
+    def name(self) -> str:
+        return "action_compare_products"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text, entities = _message(tracker)
+        return _send(dispatcher, shop().compare(text, entities, _state(tracker)))
+
+
+class ActionRecommend(Action):
+    def name(self) -> str:
+        return "action_recommend"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text, entities = _message(tracker)
+        reply = shop().recommend(text, entities, _state(tracker), tracker.sender_id,
+                                 _entity(tracker, "product_id"))
+        return _send(dispatcher, reply)
+
+
+class ValidateVariantForm(FormValidationAction):
+    """Ask for a size or colour only when the product comes in several and the shopper hasn't said."""
+
+    def name(self) -> str:
+        return "validate_variant_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        product_id = tracker.get_slot("pending_product")
+        product = shop().product(product_id, with_reviews=False) if product_id else None
+        if product is None:
+            return ["pending_product"]
+        needs_size, needs_color = shop().variant_needs(product)
+        return ["pending_product"] + (["size"] if needs_size else []) + (["color"] if needs_color else [])
+
+    async def extract_pending_product(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: DomainDict) -> dict[str, Any]:
+        latest_intent = (tracker.latest_message.get("intent") or {}).get("name")
+        starting = latest_intent in ("add_to_cart", "affirm")
+        if tracker.get_slot("pending_product") and not starting:
+            return {}
+        text, entities = _message(tracker)
+        found = shop().resolve_products(text, entities, _state(tracker), _entity(tracker, "product_id"))
+        if not found:
+            return {"pending_product": None} if starting else {}
+        # A new add starts clean: only the size/colour said in this very message count.
+        return {"pending_product": found[0]["id"], "size": _entity(tracker, "size"),
+                "color": _entity(tracker, "color")}
+
+    def validate_pending_product(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        product = shop().product(str(value), with_reviews=False) if value else None
+        if product is None:
+            return {"pending_product": None}
+        return {"pending_product": product["id"]}
+
+    def validate_size(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: DomainDict) -> dict[str, Any]:
+        product_id = tracker.get_slot("pending_product")
+        size = normalise_size(str(value)) if value else None
+        if not product_id or size is None:
+            return {"size": None}
+        if shop().available(product_id, size=size):
+            return {"size": size}
+        sizes = sorted({v["size"] for v in shop().available(product_id) if v["size"]}, key=_size_key)
+        dispatcher.utter_message(text=f"Size {size} isn't in stock for that one. In stock: {', '.join(sizes)}.")
+        return {"size": None}
+
+    def validate_color(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: DomainDict) -> dict[str, Any]:
+        product_id = tracker.get_slot("pending_product")
+        color = shop().vocab.normalise("color", str(value)) if value else None
+        size = tracker.get_slot("size")
+        if not product_id or color is None:
+            return {"color": None}
+        if shop().available(product_id, size=size, color=color):
+            return {"color": color}
+        colors = sorted({v["color"] for v in shop().available(product_id, size=size) if v["color"]})
+        dispatcher.utter_message(text=f"It isn't in stock in {color}"
+                                      f"{' in size ' + size if size else ''}. Available: {', '.join(colors)}.")
+        return {"color": None}
+
+
+def _size_key(size: str) -> tuple[int, float | str]:
+    try:
+        return (0, float(size))
+    except ValueError:
+        order = ["XS", "S", "M", "L", "XL", "XXL"]
+        return (1, order.index(size) if size in order else size)
+
+
+class ActionAskSize(Action):
+    def name(self) -> str:
+        return "action_ask_size"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        product_id = tracker.get_slot("pending_product")
+        product = shop().product(product_id, with_reviews=False)
+        sizes = sorted({v["size"] for v in shop().available(product_id) if v["size"]}, key=_size_key)
+        buttons = [{"title": s, "payload": f'/inform{{"size": "{s}"}}'} for s in sizes]
+        dispatcher.utter_message(text=f"Which size would you like for the {product['title']}? "
+                                      f"In stock: {', '.join(sizes)}.", buttons=buttons)
+        return []
+
+
+class ActionAskColor(Action):
+    def name(self) -> str:
+        return "action_ask_color"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        product_id = tracker.get_slot("pending_product")
+        product = shop().product(product_id, with_reviews=False)
+        colors = sorted({v["color"] for v in shop().available(product_id, size=tracker.get_slot("size"))
+                         if v["color"]})
+        buttons = [{"title": c, "payload": f'/inform{{"color": "{c}"}}'} for c in colors]
+        dispatcher.utter_message(text=f"Which colour would you like for the {product['title']}? "
+                                      f"Available: {', '.join(colors)}.", buttons=buttons)
+        return []
+
+
+class ActionAddToCart(Action):
+    def name(self) -> str:
+        return "action_add_to_cart"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        product_id = tracker.get_slot("pending_product")
+        quantity = int(tracker.get_slot("quantity") or 1)
+        reply = shop().add_to_cart(tracker.sender_id, product_id, size=tracker.get_slot("size"),
+                                   color=tracker.get_slot("color"), quantity=quantity)
+        dispatcher.utter_message(text=reply.text, json_message=reply.payload)
+        return [SlotSet("pending_product", None), SlotSet("size", None), SlotSet("color", None),
+                SlotSet("quantity", None), SlotSet("focus_product", product_id)]
+
+
+class ActionRemoveFromCart(Action):
+    def name(self) -> str:
+        return "action_remove_from_cart"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text, entities = _message(tracker)
+        return _send(dispatcher, shop().remove_from_cart(tracker.sender_id, text, entities, _state(tracker)))
+
+
+class ActionViewCart(Action):
+    def name(self) -> str:
+        return "action_view_cart"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return _send(dispatcher, shop().view_cart(tracker.sender_id))
+
+
+class ActionCheckout(Action):
+    def name(self) -> str:
+        return "action_checkout"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return _send(dispatcher, shop().checkout_summary(tracker.sender_id))
+
+
+class ActionAnswerPolicy(Action):
+    def name(self) -> str:
+        return "action_answer_policy"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text, _ = _message(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        topic = _entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
+        found = answer_policy(text, topic)
+        if found is None:
+            dispatcher.utter_message(
+                text="I don't know the answer to that, and I'd rather not guess. Our support team can help: "
+                     "Monday to Friday, 9 am to 6 pm Eastern Time, or support@harborlane.example. "
+                     "Say \"human\" and I'll hand you over.")
+            return []
+        dispatcher.utter_message(text=f"{found.section.text}\n(from: {found.source})",
+                                 json_message={"type": "policy_answer", "source": found.source,
+                                               "topic": found.section.topic})
+        return []

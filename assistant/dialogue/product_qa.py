@@ -1,0 +1,86 @@
+"""Answer a question about one product ("is it waterproof?", "how heavy is it?") from its own data only."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.dialogue.render import money, spec_text
+
+# Words a shopper uses -> fragments of spec keys that answer them.
+_TOPICS: dict[str, tuple[str, ...]] = {
+    "waterproof": ("waterproof", "water_resistance"), "water": ("waterproof", "water_resistance"),
+    "rain": ("waterproof",), "heavy": ("weight",), "weight": ("weight",), "weigh": ("weight",),
+    "light": ("weight",), "battery": ("battery",), "charge": ("battery",), "last": ("battery", "keeps"),
+    "hot": ("keeps_hot",), "cold": ("keeps_cold",), "warm": ("temp_rating", "fill", "insulation", "keeps_hot"),
+    "temperature": ("temp_rating",), "big": ("capacity", "packed_size"), "capacity": ("capacity",),
+    "hold": ("capacity",), "fit": ("capacity", "compatible"), "people": ("capacity_persons",),
+    "person": ("capacity_persons",), "dishwasher": ("dishwasher",), "thick": ("thickness",),
+    "material": ("material", "steel", "fill"), "made": ("material", "steel"), "gps": ("gps",),
+    "heart": ("heart_rate",), "noise": ("noise_cancelling",), "cancelling": ("noise_cancelling",),
+    "wireless": ("wireless",), "bluetooth": ("wireless",), "drop": ("drop_protection",),
+    "magsafe": ("magsafe",), "phone": ("compatible",), "iphone": ("compatible",), "blade": ("blade",),
+    "cups": ("capacity_cups",), "programmable": ("programmable",), "skin": ("skin_type",),
+    "fragrance": ("fragrance",), "spf": ("spf",), "sun": ("spf",), "drop_mm": ("drop_mm",),
+    "cushion": ("cushioning",), "cushioning": ("cushioning",), "season": ("season",),
+    "laptop": ("laptop",), "packable": ("packable",), "hydration": ("hydration",), "ankle": ("ankle",),
+}
+_WORDS = re.compile(r"[a-z]+")
+_FIT_WORDS = ("small", "large", "big", "true to size", "narrow", "wide")
+
+
+@dataclass(frozen=True)
+class ProductAnswer:
+    text: str
+    answered: bool  # False when the product's data doesn't say: the reply admits it instead of guessing
+
+
+def _spec_hits(product: dict, words: list[str]) -> list[str]:
+    specs = product.get("specs") or {}
+    fragments = [f for w in words for f in _TOPICS.get(w, ())]
+    return [k for k in specs if any(f in k for f in fragments)]
+
+
+def _review_mentions(product: dict, phrases: tuple[str, ...]) -> list[str]:
+    return [r["text"] for r in product.get("reviews", []) if any(p in r["text"].lower() for p in phrases)]
+
+
+def answer(product: dict, question: str) -> ProductAnswer:
+    q = question.lower()
+    words = _WORDS.findall(q)
+    name = product["title"]
+    if re.search(r"\b(price|cost|how much)\b", q):
+        return ProductAnswer(f"The {name} costs {money(product['final_price'])}"
+                             + (f", on sale from {money(product['price'])}." if product.get("sale_price") else "."),
+                             True)
+    if re.search(r"\b(colou?rs?|come in)\b", q) and product.get("colors"):
+        return ProductAnswer(f"The {name} comes in " + ", ".join(product["colors"]) + ".", True)
+    if re.search(r"\bsizes?\b", q) and not re.search(r"\b(run|runs|fit|fits)\b", q):
+        sizes = product.get("sizes") or []
+        return ProductAnswer(f"The {name} comes in sizes {', '.join(sizes)}." if sizes
+                             else f"The {name} doesn't come in sizes.", True)
+    if re.search(r"\b(run|runs|fit|fits|sizing)\b", q) and any(w in q for w in _FIT_WORDS + ("fit", "sizing")):
+        quotes = _review_mentions(product, _FIT_WORDS)
+        if quotes:
+            return ProductAnswer(f"Reviewers of the {name} say: " + " / ".join(f'"{t}"' for t in quotes[:2]), True)
+    if re.search(r"\b(stock|available|availability)\b", q):
+        stock = product.get("stock", 0)
+        return ProductAnswer(f"The {name} is {'in stock' if stock > 0 else 'out of stock right now'}.", True)
+    keys = _spec_hits(product, words)
+    if keys:
+        specs = product["specs"]
+        return ProductAnswer(f"The {name}: " + "; ".join(spec_text(k, specs[k]) for k in keys) + ".", True)
+    sentence = _matching_sentence(product.get("description") or "", words)
+    if sentence:
+        return ProductAnswer(f"From the {name}'s description: \"{sentence}\"", True)
+    return ProductAnswer(f"The product information for the {name} doesn't say. I'd rather not guess - "
+                         "you can ask for its details, or ask for a person to check.", False)
+
+
+def _matching_sentence(description: str, words: list[str]) -> str | None:
+    content = {w for w in words if len(w) > 3 and w not in {"does", "have", "this", "that", "with", "what", "about"}}
+    best, best_hits = None, 0
+    for sentence in re.split(r"(?<=[.!?])\s+", description):
+        hits = len(content & set(_WORDS.findall(sentence.lower())))
+        if hits > best_hits:
+            best, best_hits = sentence.strip(), hits
+    return best if best_hits >= 1 and content else None

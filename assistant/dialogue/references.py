@@ -1,0 +1,99 @@
+"""Resolve "the second one", "compare 1 and 3", "that", "the Sony ones" to product ids the bot has shown."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+_ORDINAL_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8,
+    "9th": 9, "10th": 10, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+}
+_NUMBER = r"(?:\d{1,2}|one|two|three|four|five)"
+_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{1,2}(?:st|nd|rd|th))\b")
+_LAST = re.compile(r"\b(last|final|bottom) (?:one|item|option|pick)\b|\bthe last\b")
+_FIRST_N = re.compile(rf"\b(?:first|top) ({_NUMBER})\b")
+_NUMBERED = re.compile(rf"(?:#|\bnumber |\bno\. ?|\boption |\bitem |\bproduct |\bpick )({_NUMBER})\b")
+_PAIR = re.compile(r"\b(\d{1,2})\s*(?:and|&|vs\.?|versus|with|,|or)\s*(\d{1,2})\b(?!\s*(?:dollars|bucks|usd|%))")
+_ALL = re.compile(r"\b(all of them|all three|all 3|them all|every one)\b")
+_BOTH = re.compile(r"\b(both|the two|these two|those two|them)\b")
+_FOCUS = re.compile(r"\b(it|that|this|that one|this one|those|these|the one)\b")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    product_ids: list[str]
+    how: str  # "ordinal", "name", "focus", "all", "none": lets the action phrase its reply
+
+
+def _to_int(token: str) -> int:
+    return int(token) if token.isdigit() else _ORDINAL_WORDS[token]
+
+
+def _positions(text: str, entities: Sequence[dict]) -> list[int]:
+    """1-based positions named in the message, in the order they appear, from entities and the text itself."""
+    found: list[tuple[int, int]] = []
+    for match in _FIRST_N.finditer(text):
+        found.extend((match.start(), k) for k in range(1, _to_int(match.group(1)) + 1))
+    covered = [m.span() for m in _FIRST_N.finditer(text)]
+    for match in _PAIR.finditer(text):
+        found += [(match.start(1), int(match.group(1))), (match.start(2), int(match.group(2)))]
+    for pattern in (_ORDINAL, _NUMBERED):
+        for match in pattern.finditer(text):
+            if not any(a <= match.start() < b for a, b in covered):
+                token = match.group(1)
+                digits = token[:-2] if token[:-2].isdigit() else token
+                found.append((match.start(), _to_int(digits if digits.isdigit() else token)))
+    for entity in entities:
+        if entity.get("entity") == "ordinal":
+            value = str(entity.get("value", "")).lower().strip()
+            value = value[:-2] if value[:-2].isdigit() else value
+            if value.isdigit() or value in _ORDINAL_WORDS:
+                found.append((int(entity.get("start") or 0), _to_int(value)))
+            elif value == "last":
+                found.append((int(entity.get("start") or 0), -1))
+    for match in _LAST.finditer(text):
+        found.append((match.start(), -1))
+    positions: list[int] = []
+    for _, position in sorted(found):
+        if position not in positions:
+            positions.append(position)
+    return positions
+
+
+def _by_name(text: str, entities: Sequence[dict], shown: Sequence[dict]) -> list[str]:
+    """Shown products whose title or brand the shopper named ("the Sony ones", "the Ridge Runner")."""
+    names = [str(e["value"]) for e in entities if e.get("entity") in ("product", "brand") and e.get("value")]
+    ids = []
+    for product in shown:
+        brand, title = product.get("brand", "").lower(), product.get("title", "").lower()
+        named = any(n.lower() == brand or fuzz.partial_ratio(n.lower(), title) >= 90 for n in names)
+        in_text = bool(brand) and re.search(rf"\b{re.escape(brand)}\b", text) is not None
+        if named or in_text:
+            ids.append(product["id"])
+    return ids
+
+
+def resolve(text: str, entities: Sequence[dict], shown: Sequence[dict], focus: str | None) -> Resolution:
+    """Which of the shown products (dicts with id, title, brand) the message refers to."""
+    text = " ".join(text.lower().split())
+    ids = [p["id"] for p in shown]
+    positions = _positions(text, entities)
+    if positions:
+        picked = [ids[p - 1] if p > 0 else ids[-1] for p in positions if ids and (p == -1 or 1 <= p <= len(ids))]
+        return Resolution(picked, "ordinal") if picked else Resolution([], "out_of_range")
+    named = _by_name(text, entities, shown)
+    if named:
+        return Resolution(named, "name")
+    if _ALL.search(text):
+        return Resolution(ids, "all")
+    if _BOTH.search(text) and len(ids) >= 2:
+        return Resolution(ids[:2], "all")
+    if focus and (_FOCUS.search(text) or not ids):
+        return Resolution([focus], "focus")
+    if _FOCUS.search(text) and ids:
+        return Resolution(ids[:1], "focus")
+    return Resolution([], "none")

@@ -1,0 +1,153 @@
+"""Turn products, carts and comparisons into shopper-facing text plus a machine-readable payload.
+
+Every reply that shows products carries a `custom` payload (type, product ids and key fields) so channels can
+draw cards and tests can check results against the catalog. Text stays readable on its own (rasa shell).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from assistant.store.cart import Cart
+
+_UNITS = {
+    "g": "g", "kg": "kg", "h": "hours", "l": "L", "ml": "ml", "oz": "oz", "in": "in", "mm": "mm", "ft": "ft",
+    "f": "°F", "atm": "ATM", "days": "days", "persons": "people", "cups": "cups", "w": "W",
+}
+
+
+def money(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def price_text(product: dict) -> str:
+    if product.get("sale_price") is not None:
+        return f"{money(product['sale_price'])} (was {money(product['price'])})"
+    return money(product["final_price"])
+
+
+def rating_text(product: dict) -> str:
+    if not product.get("rating"):
+        return "no reviews yet"
+    return f"★{product['rating']:.1f} ({product.get('review_count', 0)} reviews)"
+
+
+def spec_label(key: str) -> str:
+    """`battery_life_h` -> "battery life"; the unit goes with the value."""
+    head, _, unit = key.rpartition("_")
+    return (head if head and unit in _UNITS else key).replace("_", " ")
+
+
+def spec_value(key: str, value: Any) -> str:
+    unit = _UNITS.get(key.rpartition("_")[2], "") if "_" in key else ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return f"{value} {unit}".strip()
+
+
+def spec_text(key: str, value: Any) -> str:
+    return f"{spec_label(key)}: {spec_value(key, value)}"
+
+
+def key_specs(product: dict, limit: int = 3) -> list[str]:
+    return [spec_text(k, v) for k, v in list((product.get("specs") or {}).items())[:limit]]
+
+
+def product_line(index: int, product: dict, reason: str = "") -> str:
+    line = f"{index}. {product['title']} ({product['brand']}) - {price_text(product)}, {rating_text(product)}"
+    return f"{line}\n   {reason}" if reason else line
+
+
+def product_card(product: dict, reason: str = "") -> dict:
+    return {
+        "id": product["id"],
+        "title": product["title"],
+        "brand": product["brand"],
+        "category": product["category"],
+        "price": product["price"],
+        "sale_price": product.get("sale_price"),
+        "final_price": product["final_price"],
+        "rating": product.get("rating"),
+        "review_count": product.get("review_count", 0),
+        "image_url": product.get("image_url"),
+        "reason": reason,
+        "buttons": [
+            {"title": "Details", "payload": f'/product_details{{"product_id": "{product["id"]}"}}'},
+            {"title": "Add to cart", "payload": f'/add_to_cart{{"product_id": "{product["id"]}"}}'},
+            {"title": "Similar", "payload": f'/recommend{{"product_id": "{product["id"]}"}}'},
+        ],
+    }
+
+
+def product_list(products: Sequence[dict], reasons: Sequence[str], *, heading: str,
+                 query: dict | None = None, offset: int = 0, total: int | None = None) -> tuple[str, dict]:
+    lines = [heading] + [product_line(offset + i + 1, p, r) for i, (p, r) in enumerate(zip(products, reasons))]
+    payload = {
+        "type": "product_list",
+        "query": query or {},
+        "offset": offset,
+        "total": total if total is not None else len(products),
+        "products": [product_card(p, r) for p, r in zip(products, reasons)],
+    }
+    return "\n".join(lines), payload
+
+
+def product_details(product: dict) -> tuple[str, dict]:
+    parts = [f"{product['title']} by {product['brand']} - {price_text(product)}, {rating_text(product)}."]
+    if product.get("description"):
+        parts.append(product["description"])
+    if product.get("colors"):
+        parts.append("Colours: " + ", ".join(product["colors"]) + ".")
+    if product.get("sizes"):
+        parts.append("Sizes: " + ", ".join(product["sizes"]) + ".")
+    specs = [spec_text(k, v) for k, v in (product.get("specs") or {}).items()]
+    if specs:
+        parts.append("Specs: " + "; ".join(specs) + ".")
+    stock = product.get("stock", 0)
+    parts.append("In stock." if stock > 0 else "Currently out of stock.")
+    return "\n".join(parts), {"type": "product_details", "products": [product_card(product)]}
+
+
+def comparison(products: Sequence[dict]) -> tuple[str, dict]:
+    """Side by side on price, rating and the specs the products share."""
+    shared = [k for k in (products[0].get("specs") or {}) if all(k in (p.get("specs") or {}) for p in products)]
+    lines = ["Here's how they compare:"]
+    for i, p in enumerate(products, 1):
+        specs = "; ".join(spec_text(k, p["specs"][k]) for k in shared[:5])
+        lines.append(f"{i}. {p['title']}: {price_text(p)}, {rating_text(p)}" + (f"; {specs}" if specs else ""))
+    cheapest = min(products, key=lambda p: p["final_price"])
+    lines.append(f"Cheapest: {cheapest['title']}.")
+    rated = [p for p in products if p.get("rating")]
+    if rated:
+        best = max(rated, key=lambda p: (p["rating"], p.get("review_count", 0)))
+        lines.append(f"Best rated: {best['title']} ({best['rating']:.1f}).")
+    payload = {"type": "comparison", "products": [product_card(p) for p in products], "specs": shared}
+    return "\n".join(lines), payload
+
+
+def cart_summary(cart: Cart) -> tuple[str, dict]:
+    if not cart.lines:
+        return "Your cart is empty.", {"type": "cart", "lines": [], "subtotal": 0.0, "shipping": 0.0}
+    lines = ["Your cart:"]
+    for line in cart.lines:
+        variant = ", ".join(v for v in (line.color, f"size {line.size}" if line.size else None) if v)
+        lines.append(f"- {line.quantity} x {line.title}" + (f" ({variant})" if variant else "")
+                     + f": {money(line.total)}")
+    lines.append(f"Subtotal: {money(cart.subtotal)}")
+    if cart.shipping:
+        lines.append(f"Standard shipping: {money(cart.shipping)} - add {money(cart.to_free_shipping)} more "
+                     "for free shipping.")
+    else:
+        lines.append("Standard shipping: free.")
+    payload = {
+        "type": "cart",
+        "lines": [{"product_id": l.product_id, "title": l.title, "variant_sku": l.variant_sku, "color": l.color,
+                   "size": l.size, "quantity": l.quantity, "unit_price": l.unit_price, "total": l.total}
+                  for l in cart.lines],
+        "subtotal": cart.subtotal,
+        "shipping": cart.shipping,
+        "to_free_shipping": cart.to_free_shipping,
+    }
+    return "\n".join(lines), payload

@@ -1,0 +1,369 @@
+"""One shopper turn at a time: the core behind every Rasa action, usable and testable without Rasa.
+
+Actions pass in the message text, the NLU entities and the conversation state (slots); they get back a `Reply`
+with the text, a machine-readable payload and the new state. Nothing here knows about Rasa.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from assistant.catalog.build import open_catalog
+from assistant.dialogue import product_qa, render
+from assistant.dialogue.references import resolve
+from assistant.search.engine import search, suggest_relaxation
+from assistant.search.prices import PriceRange
+from assistant.search.query import SearchQuery, build_query, refine
+from assistant.search.vocab import Vocabulary
+from assistant.settings import settings
+from assistant.store import cart as carts
+from assistant.store.db import open_store
+
+PAGE_SIZE = 5
+
+# "What goes with these boots?": categories that complete a purchase in each category.
+COMPLEMENTS: dict[str, tuple[str, ...]] = {
+    "running shoes": ("water bottles", "t-shirts", "smartwatches", "headphones"),
+    "hiking boots": ("backpacks", "rain jackets", "water bottles", "tents"),
+    "sneakers": ("t-shirts", "jeans", "backpacks"),
+    "rain jackets": ("hiking boots", "backpacks", "down jackets"),
+    "down jackets": ("hiking boots", "sleeping bags", "rain jackets"),
+    "t-shirts": ("jeans", "sneakers"),
+    "jeans": ("t-shirts", "sneakers"),
+    "backpacks": ("water bottles", "hiking boots", "rain jackets"),
+    "tents": ("sleeping bags", "backpacks", "water bottles"),
+    "sleeping bags": ("tents", "backpacks", "down jackets"),
+    "water bottles": ("backpacks", "yoga mats", "running shoes"),
+    "yoga mats": ("water bottles", "t-shirts", "headphones"),
+    "headphones": ("phone cases", "smartwatches"),
+    "smartwatches": ("headphones", "running shoes", "phone cases"),
+    "phone cases": ("headphones", "smartwatches"),
+    "coffee makers": ("kitchen knives", "water bottles"),
+    "kitchen knives": ("coffee makers",),
+    "skincare": ("yoga mats", "water bottles"),
+}
+
+
+@dataclass
+class ConversationState:
+    """What the conversation remembers between turns (stored in Rasa slots)."""
+
+    shown: list[str] = field(default_factory=list)
+    focus: str | None = None
+    last_query: dict | None = None
+    offset: int = 0
+
+
+@dataclass
+class Reply:
+    text: str
+    payload: dict | None = None
+    state: ConversationState | None = None
+    buttons: list[dict] = field(default_factory=list)
+
+
+def query_to_dict(query: SearchQuery) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(query)))
+
+
+def query_from_dict(data: dict) -> SearchQuery:
+    data = dict(data)
+    price = data.get("price")
+    if isinstance(price, dict):
+        data["price"] = PriceRange(**price)
+    known = {f.name for f in dataclasses.fields(SearchQuery)}
+    return SearchQuery(**{k: v for k, v in data.items() if k in known})
+
+
+def _decode(row: dict) -> dict:
+    product = dict(row)
+    for column, empty in (("colors", []), ("sizes", []), ("specs", {}), ("tags", [])):
+        value = product.get(column)
+        product[column] = json.loads(value) if isinstance(value, str) and value else (value or empty)
+    return product
+
+
+def match_reason(product: dict, query: SearchQuery) -> str:
+    """Why this product is on the list, in words: each constraint it satisfies, plus a deal if there is one."""
+    reasons = []
+    if query.size:
+        reasons.append(f"size {query.size} in stock")
+    if query.colors:
+        reasons.append("/".join(c for c in query.colors if c in product.get("colors", [])) or query.colors[0])
+    if query.price and query.price.max is not None:
+        reasons.append(f"under your {render.money(query.price.max)} budget")
+    if product.get("sale_price") is not None:
+        off = round(100 * (1 - product["sale_price"] / product["price"]))
+        reasons.append(f"{off}% off")
+    if product.get("rating") and product["rating"] >= 4.5:
+        reasons.append("highly rated")
+    specs = render.key_specs(product, limit=1)
+    return "; ".join(reasons + specs)
+
+
+class Shop:
+    """Catalog, cart and conversation logic for one action-server process (open once, reuse every turn)."""
+
+    def __init__(self, catalog_db: Path | None = None, store_db: Path | None = None) -> None:
+        self.catalog: sqlite_utils.Database = open_catalog(Path(catalog_db or settings().catalog_db))
+        self.store: sqlite_utils.Database = open_store(store_db)
+        self.vocab = Vocabulary.from_db(self.catalog)
+
+    # ---- products -------------------------------------------------------------------------------------------
+    def product(self, product_id: str, *, with_reviews: bool = True) -> dict | None:
+        row = self.catalog.execute("SELECT * FROM products WHERE id = ?", [product_id]).fetchone()
+        if row is None:
+            return None
+        columns = [d[0] for d in self.catalog.execute("SELECT * FROM products LIMIT 0").description]
+        product = _decode(dict(zip(columns, row)))
+        if with_reviews:
+            product["reviews"] = [
+                {"rating": r[0], "author": r[1], "text": r[2]}
+                for r in self.catalog.execute(
+                    "SELECT rating, author, text FROM reviews WHERE product_id = ? ORDER BY id", [product_id])]
+        return product
+
+    def products(self, ids: list[str]) -> list[dict]:
+        return [p for p in (self.product(i, with_reviews=False) for i in ids) if p]
+
+    def variants(self, product_id: str) -> list[dict]:
+        rows = self.catalog.execute(
+            "SELECT sku, color, size, price, stock FROM variants WHERE product_id = ? ORDER BY sku", [product_id])
+        return [dict(zip(("sku", "color", "size", "price", "stock"), r)) for r in rows]
+
+    # ---- search ---------------------------------------------------------------------------------------------
+    def search(self, text: str, entities: list[dict], state: ConversationState) -> Reply:
+        return self._run_query(build_query(text, entities, self.vocab), state, offset=0)
+
+    def refine(self, text: str, entities: list[dict], state: ConversationState) -> Reply:
+        if not state.last_query:
+            return self.search(text, entities, state)
+        previous = query_from_dict(state.last_query)
+        shown_prices = [p["final_price"] for p in self.products(state.shown)]
+        return self._run_query(refine(previous, text, entities, self.vocab, shown_prices=shown_prices),
+                               state, offset=0)
+
+    def show_more(self, state: ConversationState) -> Reply:
+        if not state.last_query:
+            return Reply("Tell me what you're looking for first, e.g. \"waterproof hiking boots under $150\".")
+        return self._run_query(query_from_dict(state.last_query), state, offset=state.offset + PAGE_SIZE)
+
+    def _run_query(self, query: SearchQuery, state: ConversationState, *, offset: int) -> Reply:
+        query = dataclasses.replace(query, offset=offset) if hasattr(query, "offset") else query
+        result = search(self.catalog, query, limit=PAGE_SIZE)
+        described = query.describe() or "products"
+        new_state = ConversationState(state.shown, state.focus, query_to_dict(query), offset)
+        if not result.products:
+            if offset:
+                return Reply(f"That's everything I have for {described}.", state=new_state)
+            return Reply(self._no_results_text(query, described), {"type": "product_list", "products": [],
+                                                                   "query": query_to_dict(query), "total": 0},
+                         new_state)
+        heading = (f"Here are {'more ' if offset else ''}{described} "
+                   f"({offset + 1}-{offset + len(result.products)} of {result.total}):")
+        reasons = [match_reason(p, query) for p in result.products]
+        text, payload = render.product_list(result.products, reasons, heading=heading,
+                                            query=query_to_dict(query), offset=offset, total=result.total)
+        new_state.shown = [p["id"] for p in result.products]
+        new_state.focus = None
+        return Reply(text, payload, new_state)
+
+    def _no_results_text(self, query: SearchQuery, described: str) -> str:
+        suggestions = suggest_relaxation(self.catalog, query)
+        text = f"I couldn't find any {described}."
+        if suggestions:
+            text += " " + " ".join(f"{s.describe()}." for s in suggestions[:2])
+        return text
+
+    # ---- references, details, questions, comparison ---------------------------------------------------------
+    def resolve_products(self, text: str, entities: list[dict], state: ConversationState,
+                         product_id: str | None = None) -> list[dict]:
+        if product_id:
+            found = self.product(product_id)
+            return [found] if found else []
+        shown = self.products(state.shown)
+        resolution = resolve(text, entities, shown, state.focus)
+        if resolution.product_ids:
+            return [p for p in (self.product(i) for i in resolution.product_ids) if p]
+        if resolution.how == "out_of_range":
+            return []
+        named = [e["value"] for e in entities if e.get("entity") == "product" and e.get("value")]
+        if named:
+            result = search(self.catalog, SearchQuery(text=str(named[0])), limit=1)
+            return [self.product(result.products[0]["id"])] if result.products else []
+        return []
+
+    def _nothing_to_refer_to(self, state: ConversationState) -> Reply:
+        if state.shown:
+            return Reply(f"Which one do you mean? Say a number from 1 to {len(state.shown)}, e.g. \"the first one\".")
+        return Reply("Which product do you mean? Search for something first, e.g. \"show me tents for 4 people\".")
+
+    def details(self, text: str, entities: list[dict], state: ConversationState,
+                product_id: str | None = None) -> Reply:
+        found = self.resolve_products(text, entities, state, product_id)
+        if not found:
+            return self._nothing_to_refer_to(state)
+        product = found[0]
+        body, payload = render.product_details(product)
+        new_state = dataclasses.replace(state, focus=product["id"])
+        return Reply(body + "\nWould you like me to add it to your cart?", payload, new_state)
+
+    def question(self, text: str, entities: list[dict], state: ConversationState) -> Reply:
+        found = self.resolve_products(text, entities, state)
+        if not found:
+            return self._nothing_to_refer_to(state)
+        answers = [product_qa.answer(p, text) for p in found[:3]]
+        payload = {"type": "product_answer", "products": [render.product_card(p) for p in found[:3]],
+                   "answered": [a.answered for a in answers]}
+        focus = found[0]["id"] if len(found) == 1 else state.focus
+        return Reply("\n".join(a.text for a in answers), payload, dataclasses.replace(state, focus=focus))
+
+    def compare(self, text: str, entities: list[dict], state: ConversationState) -> Reply:
+        found = self.resolve_products(text, entities, state)
+        if len(found) < 2 and len(state.shown) >= 2 and not found:
+            found = [p for p in (self.product(i) for i in state.shown[:2]) if p]
+        if len(found) < 2:
+            return Reply("I need two or more products to compare: say e.g. \"compare the first two\" or "
+                         "\"compare 1 and 3\" after a search.")
+        body, payload = render.comparison(found[:4])
+        return Reply(body, payload, state)
+
+    # ---- recommendations (content and category based until the learned recommender lands) -------------------
+    def recommend(self, text: str, entities: list[dict], state: ConversationState, conversation_id: str,
+                  product_id: str | None = None) -> Reply:
+        in_cart = {line.product_id for line in self.cart(conversation_id).lines}
+        anchors = self.resolve_products(text, entities, state, product_id)
+        if not anchors and state.focus:
+            anchors = [p for p in [self.product(state.focus)] if p]
+        wants_complements = any(w in text.lower() for w in ("goes with", "go with", "pair", "match", "with this",
+                                                            "with these", "need for", "accessor"))
+        if anchors and wants_complements:
+            return self._complements(anchors[0], in_cart, state)
+        if anchors:
+            return self._similar(anchors[0], in_cart, state)
+        query = build_query(text, entities, self.vocab)
+        query = dataclasses.replace(query, sort="rating") if hasattr(query, "sort") else query
+        result = search(self.catalog, query, limit=PAGE_SIZE + len(in_cart))
+        picks = [p for p in result.products if p["id"] not in in_cart][:PAGE_SIZE]
+        return self._recommendation_reply(picks, ["popular and highly rated"] * len(picks),
+                                          f"Popular picks{' in ' + query.category if query.category else ''}:",
+                                          state)
+
+    def _similar(self, anchor: dict, exclude: set[str], state: ConversationState) -> Reply:
+        low, high = anchor["final_price"] * 0.6, anchor["final_price"] * 1.5
+        query = SearchQuery(category=anchor["category"], price=PriceRange(low, high), sort="rating")
+        result = search(self.catalog, query, limit=PAGE_SIZE + len(exclude) + 1)
+        picks = [p for p in result.products if p["id"] != anchor["id"] and p["id"] not in exclude][:PAGE_SIZE]
+        reason = f"similar to the {anchor['title']}"
+        return self._recommendation_reply(picks, [reason] * len(picks),
+                                          f"Similar to the {anchor['title']}:", state)
+
+    def _complements(self, anchor: dict, exclude: set[str], state: ConversationState) -> Reply:
+        picks, reasons = [], []
+        for category in COMPLEMENTS.get(anchor["category"], ()):
+            result = search(self.catalog, SearchQuery(category=category, sort="rating"), limit=1 + len(exclude))
+            best = next((p for p in result.products if p["id"] not in exclude), None)
+            if best:
+                picks.append(best)
+                reasons.append(f"goes well with the {anchor['title']}")
+        return self._recommendation_reply(picks[:PAGE_SIZE], reasons[:PAGE_SIZE],
+                                          f"Goes well with the {anchor['title']}:", state)
+
+    def _recommendation_reply(self, picks: list[dict], reasons: list[str], heading: str,
+                              state: ConversationState) -> Reply:
+        if not picks:
+            return Reply("I don't have a good recommendation for that yet. Tell me what you need, e.g. "
+                         "\"a warm sleeping bag under $150\".")
+        text, payload = render.product_list(picks, reasons, heading=heading)
+        payload["type"] = "recommendations"
+        return Reply(text, payload, dataclasses.replace(state, shown=[p["id"] for p in picks], focus=None))
+
+    # ---- cart -----------------------------------------------------------------------------------------------
+    def cart(self, conversation_id: str) -> carts.Cart:
+        return carts.load_cart(self.store, self.catalog, conversation_id)
+
+    def view_cart(self, conversation_id: str) -> Reply:
+        text, payload = render.cart_summary(self.cart(conversation_id))
+        return Reply(text, payload)
+
+    def variant_needs(self, product: dict) -> tuple[bool, bool]:
+        """(needs a size, needs a colour): asked only when the product really comes in several."""
+        variants = [v for v in self.variants(product["id"]) if v["stock"] > 0]
+        sizes = {v["size"] for v in variants if v["size"]}
+        colors = {v["color"] for v in variants if v["color"]}
+        return bool(sizes), len(colors) > 1
+
+    def available(self, product_id: str, *, size: str | None = None, color: str | None = None) -> list[dict]:
+        return [v for v in self.variants(product_id) if v["stock"] > 0
+                and (size is None or v["size"] == size) and (color is None or v["color"] == color)]
+
+    def add_to_cart(self, conversation_id: str, product_id: str, *, size: str | None = None,
+                    color: str | None = None, quantity: int = 1) -> Reply:
+        product = self.product(product_id, with_reviews=False)
+        if product is None:
+            return Reply("Sorry, I can't find that product any more.")
+        variants = self.variants(product_id)
+        if variants:
+            matching = self.available(product_id, size=size, color=color)
+            if not matching:
+                return Reply(f"Sorry, the {product['title']} isn't in stock"
+                             f"{' in size ' + size if size else ''}{' in ' + color if color else ''}.")
+            variant = matching[0]
+            size, color, sku = variant["size"], variant["color"], variant["sku"]
+        else:
+            if product.get("stock", 0) <= 0:
+                return Reply(f"Sorry, the {product['title']} is out of stock.")
+            sku = ""
+        try:
+            carts.add_item(self.store, conversation_id, product_id, variant_sku=sku, color=color, size=size,
+                           quantity=quantity)
+        except carts.CartError as error:
+            return Reply(str(error))
+        cart = self.cart(conversation_id)
+        what = ", ".join(v for v in (color, f"size {size}" if size else None) if v)
+        text, payload = render.cart_summary(cart)
+        return Reply(f"Added {quantity} x {product['title']}{' (' + what + ')' if what else ''} to your cart.\n"
+                     + text, payload)
+
+    def remove_from_cart(self, conversation_id: str, text: str, entities: list[dict],
+                         state: ConversationState) -> Reply:
+        cart = self.cart(conversation_id)
+        if not cart.lines:
+            return Reply("Your cart is already empty.")
+        in_cart = [{"id": l.product_id, "title": l.title, "brand": ""} for l in cart.lines]
+        resolution = resolve(text, entities, in_cart, None)
+        targets = resolution.product_ids
+        if not targets:
+            lowered = text.lower()
+            targets = [l.product_id for l in cart.lines if any(w in l.title.lower() for w in lowered.split()
+                                                               if len(w) > 3)]
+        if not targets:
+            summary, payload = render.cart_summary(cart)
+            return Reply("Which item should I remove? Say e.g. \"remove the second item\".\n" + summary, payload)
+        for product_id in dict.fromkeys(targets):
+            carts.remove_item(self.store, conversation_id, product_id)
+        removed = ", ".join(l.title for l in cart.lines if l.product_id in targets)
+        summary, payload = render.cart_summary(self.cart(conversation_id))
+        return Reply(f"Removed {removed}.\n{summary}", payload)
+
+    def checkout_summary(self, conversation_id: str) -> Reply:
+        """The order as it would be placed; taking the order itself is the checkout flow's job (not in chat yet)."""
+        cart = self.cart(conversation_id)
+        if not cart.lines:
+            return Reply("Your cart is empty, so there's nothing to check out yet. What are you looking for?")
+        problems = [line.title for line in cart.lines
+                    if (line.variant_sku and not self.available(line.product_id)) or
+                    (self.product(line.product_id, with_reviews=False) or {}).get("stock", 0) <= 0]
+        summary, payload = render.cart_summary(cart)
+        total = render.money(cart.subtotal + cart.shipping)
+        text = f"{summary}\nTotal before tax: {total}."
+        if problems:
+            text += "\nHeads up: " + ", ".join(problems) + " just went out of stock."
+        text += ("\nPlacing the order in this chat isn't available yet, and I never take payment details here. "
+                 "Your cart is saved for this conversation.")
+        payload["type"] = "checkout_summary"
+        return Reply(text, payload)

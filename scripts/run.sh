@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set everything up if needed and run the assistant: action server + Rasa server (REST channel).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+RASA_PORT="${RASA_PORT:-5005}"
+ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=3
+
+scripts/setup.sh
+"$VENV/bin/python" -m assistant catalog build --if-stale
+scripts/train.sh
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+"$VENV/bin/rasa" run actions --port "$ACTIONS_PORT" --actions actions &
+pids+=($!)
+"$VENV/bin/rasa" run --enable-api --cors "*" --port "$RASA_PORT" -m models/harbor.tar.gz \
+  --endpoints endpoints.yml --credentials credentials.yml &
+pids+=($!)
+
+"$VENV/bin/python" -m assistant wait-ready --rasa "http://localhost:$RASA_PORT" \
+  --actions "http://localhost:$ACTIONS_PORT" --timeout 180
+cat <<MSG
+
+Harbor Lane assistant is running.
+  REST:     curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+              -d '{"sender": "me", "message": "red running shoes under \$80, size 10"}'
+  Terminal: make shell   (rasa shell against this model; needs this action server running)
+  Stop:     Ctrl-C
+MSG
+wait -n "${pids[@]}"

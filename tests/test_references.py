@@ -1,0 +1,58 @@
+"""Reference resolution: which shown product a follow-up means."""
+import pytest
+
+from assistant.dialogue.references import resolve
+
+SHOWN = [
+    {"id": "A", "title": "Trailpeak Ridge Runner 3", "brand": "Trailpeak"},
+    {"id": "B", "title": "Sony WH-900 Wireless Headphones", "brand": "Sony"},
+    {"id": "C", "title": "Bose QuietComfort 45", "brand": "Bose"},
+    {"id": "D", "title": "JBL Tune 510", "brand": "JBL"},
+]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("tell me more about the second one", ["B"]),
+    ("details on the 1st", ["A"]),
+    ("what's the last one like", ["D"]),
+    ("compare the first two", ["A", "B"]),
+    ("compare the top 3", ["A", "B", "C"]),
+    ("compare 1 and 3", ["A", "C"]),
+    ("which is better, the first or the third", ["A", "C"]),
+    ("#4 please", ["D"]),
+    ("option 2", ["B"]),
+    ("add the second one in size 10", ["B"]),
+    ("the Sony ones", ["B"]),
+    ("compare all of them", ["A", "B", "C", "D"]),
+    ("compare both", ["A", "B"]),
+])
+def test_resolves_positions_and_names(text, expected):
+    assert resolve(text, [], SHOWN, None).product_ids == expected
+
+
+def test_pronoun_prefers_the_product_in_focus():
+    assert resolve("is it waterproof?", [], SHOWN, "C").product_ids == ["C"]
+    assert resolve("add that to my cart", [], SHOWN, "C").product_ids == ["C"]
+
+
+def test_pronoun_without_focus_means_the_first_shown():
+    assert resolve("is it waterproof?", [], SHOWN, None).product_ids == ["A"]
+
+
+def test_position_beyond_the_list_resolves_to_nothing():
+    result = resolve("tell me about the 7th", [], SHOWN, None)
+    assert result.product_ids == [] and result.how == "out_of_range"
+
+
+def test_prices_and_sizes_are_not_positions():
+    assert resolve("add it in size 10", [], SHOWN, "B").product_ids == ["B"]
+    assert resolve("between 2 and 3 dollars", [], SHOWN, None).how != "ordinal"
+
+
+def test_ordinal_entities_from_the_nlu_are_used():
+    entities = [{"entity": "ordinal", "value": "third", "start": 9, "end": 14}]
+    assert resolve("show the thrid", entities, SHOWN, None).product_ids == ["C"]
+
+
+def test_nothing_shown_and_no_focus():
+    assert resolve("the second one", [], [], None).product_ids == []

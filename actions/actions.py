@@ -15,7 +15,6 @@ from rasa_sdk.types import DomainDict
 
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.knowledge.policies import answer_policy
-from assistant.search.vocab import normalise_size
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +144,12 @@ class ValidateVariantForm(FormValidationAction):
         found = shop().resolve_products(text, entities, _state(tracker), _entity(tracker, "product_id"))
         if not found:
             return {"pending_product": None} if starting else {}
-        # A new add starts clean: only the size/colour said in this very message count.
-        return {"pending_product": found[0]["id"], "size": _entity(tracker, "size"),
-                "color": _entity(tracker, "color")}
+        # A new add starts clean: the size/colour said now, else the search's ones when this product has them.
+        product_id = found[0]["id"]
+        query = tracker.get_slot("last_query") or {}
+        size, color = shop().carried_over_variant(product_id, query.get("size"), query.get("colors") or [])
+        return {"pending_product": product_id, "size": _entity(tracker, "size") or size,
+                "color": _entity(tracker, "color") or color}
 
     def validate_pending_product(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
@@ -159,7 +161,7 @@ class ValidateVariantForm(FormValidationAction):
     def validate_size(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: DomainDict) -> dict[str, Any]:
         product_id = tracker.get_slot("pending_product")
-        size = normalise_size(str(value)) if value else None
+        size = shop().vocab.normalise("size", str(value)) if value else None
         if not product_id or size is None:
             return {"size": None}
         if shop().available(product_id, size=size):

@@ -301,6 +301,14 @@ class Shop:
         return [v for v in self.variants(product_id) if v["stock"] > 0
                 and (size is None or v["size"] == size) and (color is None or v["color"] == color)]
 
+    def carried_over_variant(self, product_id: str, size: str | None,
+                             colors: list[str]) -> tuple[str | None, str | None]:
+        """The size and colour from the shopper's search, kept only where this product has them in stock."""
+        if size and not self.available(product_id, size=size):
+            size = None
+        color = next((c for c in colors if self.available(product_id, size=size, color=c)), None)
+        return size, color
+
     def add_to_cart(self, conversation_id: str, product_id: str, *, size: str | None = None,
                     color: str | None = None, quantity: int = 1) -> Reply:
         product = self.product(product_id, with_reviews=False)

@@ -1,0 +1,227 @@
+"""Product search over the catalog database: hard filters in SQL, free text through FTS5, and what to relax
+when nothing matches.
+
+Every structured constraint of a `SearchQuery` is a WHERE clause, so a result can never break one. The free
+text only ranks: all its words must match (bm25 order), else any of them; when none match, the filters alone
+answer and `text_match` says "none" so the reply can say the words were not found. A query that is nothing
+but text returns nothing in that case instead of the whole catalog. User text never reaches MATCH as syntax:
+it is cut into word tokens, each one quoted.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, replace
+
+from assistant.search.prices import PriceRange
+from assistant.search.query import SearchQuery, money
+
+JSON_COLUMNS = ("colors", "sizes", "specs", "tags")
+PRIOR_REVIEWS = 10  # reviews' worth of weight given to the catalog's mean rating (Bayesian average)
+MAX_TEXT_TOKENS = 12
+RELAXABLE = ("price", "size", "color", "brand", "rating", "on_sale")
+_INTERNAL = ("_score", "_rank")
+
+
+@dataclass
+class SearchResult:
+    products: list[dict]
+    total: int
+    text_match: str = ""  # "all" / "any" words of the text matched, "none" matched, "" no text given
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """One constraint changed so that results appear: `query` is the changed query, `count` its result count,
+    `cheapest` the lowest price found above the old budget (price relaxations only)."""
+
+    constraint: str
+    count: int
+    query: SearchQuery
+    cheapest: float | None = None
+
+    def describe(self) -> str:
+        there = "There is 1" if self.count == 1 else f"There are {self.count}"
+        price = self.query.price or PriceRange()
+        if self.constraint == "price" and price.max is not None and self.cheapest is not None:
+            cheapest = f" (the cheapest is {money(self.cheapest)})" if self.cheapest != price.max else ""
+            return f"{there} if you raise the budget to {money(price.max)}{cheapest}"
+        if self.constraint == "price":
+            return f"{there} if you go down to {money(price.min or 0)}"
+        return there + {"size": " in other sizes", "color": " in other colours", "brand": " from other brands",
+                         "rating": " with lower ratings", "on_sale": " at full price"}[self.constraint]
+
+
+def _placeholders(values: list) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _filters(query: SearchQuery) -> tuple[list[str], list]:
+    """WHERE clauses (AND-ed) and their parameters for every hard constraint; in stock always."""
+    clauses, params = ["p.stock > 0"], []
+
+    def add(clause: str, *values) -> None:
+        clauses.append(clause)
+        params.extend(values)
+
+    colors = [c.lower() for c in query.colors]
+    if query.category:
+        add("p.category = ? COLLATE NOCASE", query.category)
+    if query.brands:
+        add(f"p.brand COLLATE NOCASE IN ({_placeholders(query.brands)})", *query.brands)
+    if query.exclude_brands:
+        add(f"COALESCE(p.brand, '') COLLATE NOCASE NOT IN ({_placeholders(query.exclude_brands)})",
+            *query.exclude_brands)
+    if colors:
+        add(f"EXISTS (SELECT 1 FROM json_each(p.colors) WHERE lower(value) IN ({_placeholders(colors)}))", *colors)
+    if query.size:
+        in_color = f" AND (v.color IS NULL OR lower(v.color) IN ({_placeholders(colors)}))" if colors else ""
+        add("EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.size = ? COLLATE NOCASE "
+            f"AND v.stock > 0{in_color})", query.size, *colors)
+    if query.price and query.price.min is not None:
+        add("p.final_price >= ?", query.price.min)
+    if query.price and query.price.max is not None:
+        add("p.final_price <= ?", query.price.max)
+    if query.min_rating is not None:
+        add("p.rating >= ?", query.min_rating)
+    if query.on_sale:
+        add("p.on_sale = 1")
+    return clauses, params
+
+
+def _has_filters(query: SearchQuery) -> bool:
+    return bool(query.category or query.brands or query.exclude_brands or query.colors or query.size
+                or query.price or query.min_rating is not None or query.on_sale)
+
+
+def text_tokens(text: str) -> list[str]:
+    """Word tokens of the free text, lower case, at most MAX_TEXT_TOKENS (quotes and operators are dropped)."""
+    return list(dict.fromkeys(re.findall(r"[^\W_]+", text.lower())))[:MAX_TEXT_TOKENS]
+
+
+def match_expression(tokens: list[str], mode: str) -> str:
+    """An FTS5 expression from plain word tokens: each quoted (so 'AND', 'NOT', '*' are just words), longer
+    ones as prefixes without a plural s ('jackets' -> "jacket"*)."""
+    terms = [f'"{t[:-1]}"*' if len(t) > 4 and t.endswith("s") else f'"{t}"*' if len(t) >= 4 else f'"{t}"'
+             for t in tokens]
+    return (" AND " if mode == "all" else " OR ").join(terms)
+
+
+_ORDER = {
+    "relevance": "_rank, _score DESC, p.final_price, p.id",
+    "price_asc": "p.final_price, _rank, _score DESC, p.id",
+    "price_desc": "p.final_price DESC, _rank, _score DESC, p.id",
+    "rating": "_score DESC, _rank, p.final_price, p.id",
+}
+
+
+def _mean_rating(conn) -> float:
+    """The prior of the Bayesian average: what an unreviewed product is assumed to score."""
+    mean = conn.execute("SELECT AVG(rating) FROM products WHERE rating IS NOT NULL").fetchone()[0]
+    return float(mean) if mean is not None else 3.0
+
+
+def _decode(row: dict) -> dict:
+    for column in JSON_COLUMNS:
+        if isinstance(row.get(column), str):
+            row[column] = json.loads(row[column])
+    for column in _INTERNAL:
+        row.pop(column, None)
+    return row
+
+
+def _run(conn, query: SearchQuery, limit: int, match: str | None) -> SearchResult:
+    clauses, params = _filters(query)
+    source = "products p"
+    rank = "0"
+    if match is not None:
+        source += " JOIN products_fts ON products_fts.rowid = p.rowid"
+        rank = "bm25(products_fts)"
+        clauses.insert(0, "products_fts MATCH ?")
+        params.insert(0, match)
+    where = " AND ".join(clauses)
+    total = conn.execute(f"SELECT COUNT(*) FROM {source} WHERE {where}", params).fetchone()[0]
+    mean = _mean_rating(conn)
+    score = ("(? * ? + COALESCE(p.rating, ?) * COALESCE(p.review_count, 0)) "
+             "/ (? + COALESCE(p.review_count, 0))")
+    cursor = conn.execute(
+        f"SELECT p.*, {score} AS _score, {rank} AS _rank FROM {source} WHERE {where} "
+        f"ORDER BY {_ORDER.get(query.sort, _ORDER['relevance'])} LIMIT ? OFFSET ?",
+        [PRIOR_REVIEWS, mean, mean, PRIOR_REVIEWS, *params, max(limit, 0), max(query.offset, 0)])
+    columns = [d[0] for d in cursor.description]
+    return SearchResult([_decode(dict(zip(columns, row))) for row in cursor], total)
+
+
+def search(db, query: SearchQuery, limit: int = 5) -> SearchResult:
+    """Products meeting every constraint of `query`, in `query.sort` order. "relevance" means text match (bm25)
+    first, then the rating weighted by its review count (a Bayesian average), then the lower price.
+
+    `db` is a sqlite_utils.Database or a sqlite3.Connection. Ties end on the product id, so results are
+    deterministic; `query.offset` pages through them.
+    """
+    conn = getattr(db, "conn", db)
+    tokens = text_tokens(query.text)
+    if not tokens:
+        return _run(conn, query, limit, None)
+    for mode in ("all", "any")[: 1 if len(tokens) == 1 else 2]:
+        result = _run(conn, query, limit, match_expression(tokens, mode))
+        if result.total:
+            return replace(result, text_match=mode)
+    if not _has_filters(query):
+        return SearchResult([], 0, "none")
+    return replace(_run(conn, query, limit, None), text_match="none")
+
+
+# ---- nothing found: what would help ------------------------------------------------------------------------
+_DROPPED = {"size": {"size": None}, "color": {"colors": []}, "brand": {"brands": []},
+            "rating": {"min_rating": None}, "on_sale": {"on_sale": False}}
+
+
+def _constrains(query: SearchQuery, constraint: str) -> bool:
+    return bool({"price": query.price, "size": query.size, "color": query.colors, "brand": query.brands,
+                 "rating": query.min_rating, "on_sale": query.on_sale}[constraint])
+
+
+def _edge_price(db, query: SearchQuery) -> float | None:
+    found = search(db, replace(query, offset=0), limit=1).products
+    return found[0]["final_price"] if found else None
+
+
+def _price_relaxation(db, query: SearchQuery) -> Relaxation | None:
+    """Raise the budget to the cheapest match above it (or lower the minimum to the dearest match below)."""
+    price = query.price
+    above = below = None
+    if price.max is not None:
+        above = _edge_price(db, replace(query, price=PriceRange(price.min, None), sort="price_asc"))
+    if above is not None:
+        relaxed = replace(query, price=PriceRange(price.min, float(math.ceil(above))), offset=0)
+    elif price.min is not None:
+        below = _edge_price(db, replace(query, price=PriceRange(None, price.max), sort="price_desc"))
+        if below is None:
+            return None
+        relaxed = replace(query, price=PriceRange(float(math.floor(below)), price.max), offset=0)
+    else:
+        return None
+    count = search(db, relaxed, limit=0).total
+    return Relaxation("price", count, relaxed, cheapest=above) if count else None
+
+
+def suggest_relaxation(db, query: SearchQuery) -> list[Relaxation]:
+    """When `query` finds nothing: each single constraint change (price, size, colour, brand, rating, sale)
+    that would find something, in that order, with its result count."""
+    if search(db, query, limit=0).total:
+        return []
+    found = []
+    for constraint in RELAXABLE:
+        if not _constrains(query, constraint):
+            continue
+        if constraint == "price":
+            relaxation = _price_relaxation(db, query)
+        else:
+            relaxed = replace(query, offset=0, **_DROPPED[constraint])
+            count = search(db, relaxed, limit=0).total
+            relaxation = Relaxation(constraint, count, relaxed) if count else None
+        if relaxation:
+            found.append(relaxation)
+    return found

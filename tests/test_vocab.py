@@ -1,0 +1,158 @@
+"""Vocabulary: typed words to catalog values (typos, plurals, accents), and mentions in free text."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlite_utils
+
+from assistant.search.vocab import Vocabulary
+
+BRANDS = ["Nike", "Adidas", "The North Face", "Levi's", "Wüsthof", "Global", "On", "Salomon", "Hoka",
+          "Black Diamond", "Under Armour", "Fellow", "Sony"]
+CATEGORIES = ["running shoes", "hiking boots", "headphones", "tents", "backpacks", "kitchen knives", "rain jackets",
+              "t-shirts", "jeans", "smartwatches", "coffee makers"]
+COLORS = ["black", "white", "grey", "red", "blue", "green", "navy", "yellow", "tan"]
+SIZES = ["8", "9", "9.5", "10", "10.5", "11", "S", "M", "L", "XL"]
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    aliases = {"category": {"tee": "t-shirts", "knives": "kitchen knives"}, "brand": {"tnf": "The North Face"}}
+    return Vocabulary(brands=BRANDS, categories=CATEGORIES, colors=COLORS, sizes=SIZES, aliases=aliases)
+
+
+@pytest.mark.parametrize("kind, typed, expected", [
+    ("brand", "nkie", "Nike"),
+    ("brand", "NIKE", "Nike"),
+    ("brand", "addidas", "Adidas"),
+    ("category", "hedphones", "headphones"),
+    ("category", "runing shoes", "running shoes"),
+    ("brand", "north face", "The North Face"),
+    ("brand", "northface", "The North Face"),
+    ("brand", "tnf", "The North Face"),
+    ("color", "grey", "grey"),
+    ("color", "gray", "grey"),
+    ("colour", "Gray", "grey"),
+    ("brand", "levis", "Levi's"),
+    ("brand", "Levi’s", "Levi's"),
+    ("brand", "wusthof", "Wüsthof"),
+    ("brand", "WÜSTHOF", "Wüsthof"),
+    ("category", "tent", "tents"),
+    ("category", "backpack", "backpacks"),
+    ("category", "kitchen knife", "kitchen knives"),
+    ("category", "t shirt", "t-shirts"),
+    ("category", "tshirts", "t-shirts"),
+    ("category", "tee", "t-shirts"),
+    ("category", "smart watch", "smartwatches"),
+    ("color", "blak", "black"),
+    ("color", "bule", "blue"),
+    ("brand", "hokka", "Hoka"),
+    ("size", "10 1/2", "10.5"),
+    ("size", "10½", "10.5"),
+    ("size", "size 10", "10"),
+    ("size", "10.0", "10"),
+    ("size", "ten", "10"),
+    ("size", "medium", "M"),
+    ("size", "x-large", "XL"),
+    ("size", "xl", "XL"),
+    ("size", "14", "14"),  # well formed but not stocked: kept, so the search says "none" instead of ignoring it
+])
+def test_normalise(vocab: Vocabulary, kind: str, typed: str, expected: str) -> None:
+    assert vocab.normalise(kind, typed) == expected
+
+
+@pytest.mark.parametrize("kind, typed", [
+    ("brand", "shoes"), ("brand", "the"), ("brand", "nice"), ("brand", "bike"), ("brand", "mike"), ("brand", "like"),
+    ("brand", "gucci"), ("category", "the"), ("color", "the"), ("color", "red shoes"), ("color", "bed"),
+    ("category", "shoes"), ("size", "huge"), ("size", "100"), ("brand", ""), ("category", "!!!"), ("kind", "Nike"),
+])
+def test_no_match(vocab: Vocabulary, kind: str, typed: str) -> None:
+    assert vocab.normalise(kind, typed) is None
+
+
+def test_tie_between_two_values_is_no_match() -> None:
+    vocab = Vocabulary(brands=["Brandon", "Branson"])
+    assert vocab.normalise("brand", "Branon") is None
+    assert vocab.normalise("brand", "Brandonn") == "Brandon"
+
+
+def _found(vocab: Vocabulary, text: str) -> list[tuple[str, str, str]]:
+    return [(m.kind, m.value, text[m.start:m.end]) for m in vocab.find_mentions(text).items]
+
+
+def test_mentions_in_a_full_request(vocab: Vocabulary) -> None:
+    assert _found(vocab, "show me nike running shoes in black size 10 under 100") == [
+        ("brand", "Nike", "nike"), ("category", "running shoes", "running shoes"), ("color", "black", "black"),
+        ("size", "10", "size 10")]
+
+
+def test_mentions_with_typos(vocab: Vocabulary) -> None:
+    mentions = vocab.find_mentions("10.5 nkie runing shoes, or addidas, in gray")
+    assert (mentions.brands, mentions.categories, mentions.colors, mentions.sizes) == (
+        ["Nike", "Adidas"], ["running shoes"], ["grey"], ["10.5"])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a hundred dollars", []),  # "red" inside "hundred"
+    ("something for my trip in the mountains", []),
+    ("something nice on sale", []),  # not Nike, and not the brand On
+    ("global shipping times", []),
+    ("under 10.5", []),
+    ("4.5 stars", []),
+    ("rated 9.5 or more", []),
+    ("i'm looking for shoes", []),
+    ("tan tents", [("color", "tan", "tan"), ("category", "tents", "tents")]),
+])
+def test_false_positive_guards(vocab: Vocabulary, text: str, expected: list) -> None:
+    assert _found(vocab, text) == expected
+
+
+@pytest.mark.parametrize("text, brand", [
+    ("Global knives", "Global"),
+    ("global kitchen knives", "Global"),
+    ("something by fellow", "Fellow"),
+    ("I want On running shoes", "On"),
+    ("the Global brand", "Global"),
+])
+def test_everyday_word_brands_need_context(vocab: Vocabulary, text: str, brand: str) -> None:
+    assert vocab.find_mentions(text).brands == [brand]
+
+
+def test_longest_span_wins(vocab: Vocabulary) -> None:
+    assert _found(vocab, "Black Diamond headlamp") == [("brand", "Black Diamond", "Black Diamond")]
+    assert _found(vocab, "under armour shirts") == [("brand", "Under Armour", "under armour")]
+    assert _found(vocab, "The North Face rain jacket") == [
+        ("brand", "The North Face", "The North Face"), ("category", "rain jackets", "rain jacket")]
+
+
+@pytest.mark.parametrize("text, size", [
+    ("size 10", "10"), ("sz 9.5", "9.5"), ("size 10 1/2", "10.5"), ("10.5", "10.5"), ("size M", "M"),
+    ("a tee in M", "M"), ("medium", "M"), ("XL", "XL"), ("xl shirt", "XL"), ("extra large", "XL"),
+    ("in large", "L"), ("size 14", "14"),
+])
+def test_size_mentions(vocab: Vocabulary, text: str, size: str) -> None:
+    assert vocab.find_mentions(text).sizes == [size]
+
+
+@pytest.mark.parametrize("text", ["a large tent", "Me and my friend", "I'm small", "levi's jeans"])
+def test_size_false_positives(vocab: Vocabulary, text: str) -> None:
+    assert vocab.find_mentions(text).sizes == []
+
+
+def test_from_db_reads_the_catalog() -> None:
+    db = sqlite_utils.Database(memory=True)
+    db["products"].insert_all([
+        {"id": "A", "brand": "Wüsthof", "category": "kitchen knives", "colors": json.dumps(["black", "gray"]),
+         "sizes": "[]"},
+        {"id": "B", "brand": "The North Face", "category": "tents", "colors": json.dumps(["green"]),
+         "sizes": json.dumps(["M"])},
+    ], pk="id")
+    db["variants"].insert_all([{"sku": "B-1", "product_id": "B", "color": "green", "size": "M", "stock": 1}], pk="sku")
+    vocab = Vocabulary.from_db(db, category_aliases={"knives": "kitchen knives", "pots": "cookware"})
+    assert vocab.values == {"brand": ["The North Face", "Wüsthof"], "category": ["kitchen knives", "tents"],
+                            "color": ["black", "gray", "green"], "size": ["M"]}
+    assert vocab.normalise("color", "grey") == "gray"  # the catalog's spelling wins
+    assert vocab.normalise("category", "knives") == "kitchen knives"
+    assert vocab.normalise("category", "pots") is None  # alias to a category this catalog lacks
+    assert Vocabulary.from_db(db.conn).values == vocab.values

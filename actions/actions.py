@@ -193,6 +193,18 @@ def _size_key(size: str) -> tuple[int, float | str]:
         return (1, order.index(size) if size in order else size)
 
 
+class ActionAskPendingProduct(Action):
+    def name(self) -> str:
+        return "action_ask_pending_product"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        shown = len(tracker.get_slot("shown_products") or [])
+        hint = f'say a number from 1 to {shown}, e.g. "the first one"' if shown else "search for it first"
+        dispatcher.utter_message(text=f"Which product would you like to add? You can {hint}, or tap "
+                                      "\"Add to cart\" on a product. Say \"cancel\" to stop.")
+        return []
+
+
 class ActionAskSize(Action):
     def name(self) -> str:
         return "action_ask_size"

@@ -299,9 +299,9 @@ def test_cues(vocab: Vocabulary, text: str, field: str, value) -> None:
 def test_refine_follow_ups(vocab: Vocabulary) -> None:
     query = build_query("nike running shoes size 10 under 150", [], vocab)
     query = refine(query, "cheaper", [], vocab, shown_prices=[120.0, 55.0])
-    assert query.price == PriceRange(None, 54.99) and query.brands == ["Nike"] and query.size == "10"
+    assert query.price == PriceRange(None, 87.49) and query.brands == ["Nike"] and query.size == "10"
     query = refine(query, "in black", [], vocab)
-    assert query.colors == ["black"] and query.price == PriceRange(None, 54.99)
+    assert query.colors == ["black"] and query.price == PriceRange(None, 87.49)
     query = refine(query, "only Adidas", [], vocab)
     assert query.brands == ["Adidas"] and query.colors == ["black"]
     query = refine(query, "what about size 11", [], vocab)
@@ -311,11 +311,11 @@ def test_refine_follow_ups(vocab: Vocabulary) -> None:
     query = refine(query, "only on sale", [], vocab)
     assert query.on_sale and query.category == "running shoes"
     query = refine(query, "more expensive", [], vocab, shown_prices=[60.0, 70.0])
-    assert query.price == PriceRange(70.01, 200)
+    assert query.price == PriceRange(65.01, 200)
     query = refine(query, "also hoka", [], vocab)
     assert query.brands == ["Adidas", "Hoka"]
     query = refine(query, "any brand", [], vocab)
-    assert query.brands == [] and query.describe() == "black running shoes, size 11, between $70.01 and $200, on sale"
+    assert query.brands == [] and query.describe() == "black running shoes, size 11, between $65.01 and $200, on sale"
 
 
 def test_refine_without_shown_prices_sorts(vocab: Vocabulary) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.dialogue.render import money, spec_text
+from assistant.dialogue.render import money, spec_label, spec_text
 
 # Words a shopper uses -> fragments of spec keys that answer them.
 _TOPICS: dict[str, tuple[str, ...]] = {
@@ -24,6 +24,9 @@ _TOPICS: dict[str, tuple[str, ...]] = {
     "cushion": ("cushioning",), "cushioning": ("cushioning",), "season": ("season",),
     "laptop": ("laptop",), "packable": ("packable",), "hydration": ("hydration",), "ankle": ("ankle",),
 }
+# Yes/no specs that read as "the X is <label>".
+_ADJECTIVES = frozenset({"waterproof", "insulated", "packable", "programmable", "wireless", "dishwasher_safe",
+                         "fragrance_free", "noise_cancelling", "non_slip", "hydration_compatible"})
 _WORDS = re.compile(r"[a-z]+")
 _FIT_WORDS = ("small", "large", "big", "true to size", "narrow", "wide")
 
@@ -41,7 +44,9 @@ def _spec_hits(product: dict, words: list[str]) -> list[str]:
 
 
 def _review_mentions(product: dict, phrases: tuple[str, ...]) -> list[str]:
-    return [r["text"] for r in product.get("reviews", []) if any(p in r["text"].lower() for p in phrases)]
+    """The review sentences that talk about fit, quoted as written."""
+    sentences = (s.strip() for r in product.get("reviews", []) for s in re.split(r"(?<=[.!?])\s+", r["text"]))
+    return [s for s in sentences if any(p in s.lower() for p in phrases)]
 
 
 def answer(product: dict, question: str) -> ProductAnswer:
@@ -68,6 +73,10 @@ def answer(product: dict, question: str) -> ProductAnswer:
     keys = _spec_hits(product, words)
     if keys:
         specs = product["specs"]
+        if len(keys) == 1 and isinstance(specs[keys[0]], bool) and keys[0] in _ADJECTIVES:
+            label = spec_label(keys[0])
+            return ProductAnswer(f"Yes, the {name} is {label}." if specs[keys[0]]
+                                 else f"No, the {name} is not {label}.", True)
         return ProductAnswer(f"The {name}: " + "; ".join(spec_text(k, specs[k]) for k in keys) + ".", True)
     sentence = _matching_sentence(product.get("description") or "", words)
     if sentence:
@@ -83,4 +92,6 @@ def _matching_sentence(description: str, words: list[str]) -> str | None:
         hits = len(content & set(_WORDS.findall(sentence.lower())))
         if hits > best_hits:
             best, best_hits = sentence.strip(), hits
-    return best if best_hits >= 1 and content else None
+    # Most of the question's content words must appear, so "how long does the battery last" isn't answered by
+    # a sentence that merely says "long".
+    return best if content and best_hits >= (len(content) + 1) // 2 else None

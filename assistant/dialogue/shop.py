@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 from assistant.catalog.build import open_catalog
+from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
 from assistant.dialogue.references import resolve
 from assistant.search.engine import search, suggest_relaxation
@@ -111,7 +112,8 @@ class Shop:
     def __init__(self, catalog_db: Path | None = None, store_db: Path | None = None) -> None:
         self.catalog: sqlite_utils.Database = open_catalog(Path(catalog_db or settings().catalog_db))
         self.store: sqlite_utils.Database = open_store(store_db)
-        self.vocab = Vocabulary.from_db(self.catalog)
+        self.vocab = Vocabulary.from_db(self.catalog, brand_aliases=BRAND_ALIASES,
+                                        category_aliases=category_aliases(), color_aliases=COLOR_SYNONYMS)
 
     # ---- products -------------------------------------------------------------------------------------------
     def product(self, product_id: str, *, with_reviews: bool = True) -> dict | None:
@@ -144,8 +146,13 @@ class Shop:
             return self.search(text, entities, state)
         previous = query_from_dict(state.last_query)
         shown_prices = [p["final_price"] for p in self.products(state.shown)]
-        return self._run_query(refine(previous, text, entities, self.vocab, shown_prices=shown_prices),
-                               state, offset=0)
+        reply = self._run_query(refine(previous, text, entities, self.vocab, shown_prices=shown_prices),
+                                state, offset=0)
+        if reply.state and not (reply.payload or {}).get("products"):
+            # A refinement that finds nothing is not where the next one should start from: keep the last
+            # results' query, so "cheaper" (none) then "in black" means black within the earlier search.
+            reply.state = dataclasses.replace(state)
+        return reply
 
     def show_more(self, state: ConversationState) -> Reply:
         if not state.last_query:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -260,17 +261,20 @@ def _open(price: PriceRange) -> PriceRange | None:
 
 
 def _relative_price(query: SearchQuery, lowered: str, shown_prices: Sequence[float]) -> SearchQuery:
+    """"Cheaper"/"pricier" relative to the typical (median) price shown: relative to the extreme, a page that
+    already holds the cheapest item would leave nothing cheaper to show."""
     current = query.price or PriceRange()
+    typical = statistics.median(shown_prices) if shown_prices else None
     if _CHEAPER.search(lowered):
-        if not shown_prices or min(shown_prices) <= 0.01:
+        if typical is None or typical <= 0.01:
             return dataclasses.replace(query, sort="price_asc", price=_open(PriceRange(None, current.max)))
-        below = round(min(shown_prices) - 0.01, 2)
+        below = round(typical - 0.01, 2)
         low = current.min if current.min is not None and current.min <= below else None
         return dataclasses.replace(query, price=PriceRange(low, below))
     if _PRICIER.search(lowered):
-        if not shown_prices:
+        if typical is None:
             return dataclasses.replace(query, sort="price_desc", price=_open(PriceRange(current.min, None)))
-        above = round(max(shown_prices) + 0.01, 2)
+        above = round(typical + 0.01, 2)
         high = current.max if current.max is not None and current.max >= above else None
         return dataclasses.replace(query, price=PriceRange(above, high))
     return query

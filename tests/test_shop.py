@@ -1,0 +1,156 @@
+"""The conversation core without Rasa: search, refine, references, questions, compare, cart, recommend."""
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+
+from assistant.dialogue import product_qa
+from assistant.dialogue.shop import ConversationState, Shop
+
+
+def _variants_in_stock(shop: Shop, product_id: str, size: str | None = None, color: str | None = None) -> bool:
+    return bool(shop.available(product_id, size=size, color=color))
+
+
+def _turn(shop: Shop, state: ConversationState, method: str, text: str) -> tuple[ConversationState, object]:
+    reply = getattr(shop, method)(text, [], state)
+    return (reply.state or state), reply
+
+
+def test_search_obeys_every_stated_constraint(shop: Shop):
+    reply = shop.search("nike running shoes under $120 size 9", [], ConversationState())
+    cards = reply.payload["products"]
+    assert cards, reply.text
+    for card in cards:
+        product = shop.product(card["id"])
+        assert (product["brand"], product["category"]) == ("Nike", "running shoes")
+        assert product["final_price"] <= 120
+        assert _variants_in_stock(shop, card["id"], size="9")
+    assert reply.state.shown == [c["id"] for c in cards]
+
+
+def test_refinements_keep_the_rest_of_the_search(shop: Shop):
+    state, first = _turn(shop, ConversationState(), "search", "backpacks under $200")
+    state, cheaper = _turn(shop, state, "refine", "cheaper")
+    floor = statistics.median(c["final_price"] for c in first.payload["products"])
+    assert cheaper.payload["products"]
+    assert all(c["category"] == "backpacks" and c["final_price"] < floor for c in cheaper.payload["products"])
+    state, black = _turn(shop, state, "refine", "in black")
+    for card in black.payload["products"]:
+        assert "black" in shop.product(card["id"])["colors"] and card["final_price"] < floor
+
+
+def test_refinement_that_finds_nothing_does_not_become_the_new_baseline(shop: Shop):
+    state, first = _turn(shop, ConversationState(), "search", "tents")
+    state, none = _turn(shop, state, "refine", "under $1")
+    assert none.payload["products"] == [] and "couldn't find" in none.text
+    assert state.last_query == first.state.last_query
+
+
+def test_show_more_pages_without_repeats(shop: Shop):
+    state, first = _turn(shop, ConversationState(), "search", "t-shirts")
+    more = shop.show_more(state)
+    first_ids = {c["id"] for c in first.payload["products"]}
+    assert more.payload["offset"] == 5
+    assert more.payload["products"] and not first_ids & {c["id"] for c in more.payload["products"]}
+
+
+def test_no_results_suggests_which_constraint_to_relax(shop: Shop):
+    reply = shop.search("hiking boots under $5", [], ConversationState())
+    assert reply.payload["products"] == []
+    assert "raise the budget" in reply.text
+
+
+def test_typos_are_mapped_to_catalog_values(shop: Shop):
+    reply = shop.search("nkie sneakers", [], ConversationState())
+    assert reply.payload["products"]
+    assert {(c["brand"], c["category"]) for c in reply.payload["products"]} == {("Nike", "sneakers")}
+    reply = shop.search("hedphones", [], ConversationState())
+    assert {c["category"] for c in reply.payload["products"]} == {"headphones"}
+
+
+def test_details_question_and_compare_follow_what_was_shown(shop: Shop):
+    state, found = _turn(shop, ConversationState(), "search", "rain jackets")
+    shown = state.shown
+    state, details = _turn(shop, state, "details", "tell me more about the second one")
+    assert details.payload["products"][0]["id"] == shown[1] and state.focus == shown[1]
+    state, answer = _turn(shop, state, "question", "is it waterproof?")
+    assert answer.payload["products"][0]["id"] == shown[1]
+    _, compared = _turn(shop, state, "compare", "compare the first two")
+    assert [c["id"] for c in compared.payload["products"]] == shown[:2]
+
+
+def test_reference_past_the_list_asks_instead_of_guessing(shop: Shop):
+    state, _ = _turn(shop, ConversationState(), "search", "yoga mats")
+    _, reply = _turn(shop, state, "details", "the 9th one")
+    assert reply.payload is None and "Which one do you mean" in reply.text
+
+
+def test_add_to_cart_picks_an_in_stock_variant_and_shows_totals(shop: Shop):
+    state, found = _turn(shop, ConversationState(), "search", "running shoes size 10")
+    product_id = state.shown[0]
+    reply = shop.add_to_cart("conv-1", product_id, size="10")
+    line = reply.payload["lines"][0]
+    assert (line["product_id"], line["size"]) == (product_id, "10")
+    assert _variants_in_stock(shop, product_id, size="10", color=line["color"])
+    assert shop.view_cart("conv-2").payload["lines"] == []
+
+
+def test_add_to_cart_refuses_a_size_that_is_not_in_stock(shop: Shop):
+    product_id = shop.search("hiking boots", [], ConversationState()).state.shown[0]
+    reply = shop.add_to_cart("conv-3", product_id, size="14")
+    assert "isn't in stock" in reply.text and shop.cart("conv-3").lines == []
+
+
+def test_carried_over_variant_keeps_only_what_the_product_has(shop: Shop):
+    product_id = shop.search("running shoes size 10", [], ConversationState()).state.shown[0]
+    color = shop.product(product_id)["colors"][0]
+    assert shop.carried_over_variant(product_id, "10", ["no-such-colour", color])[0] == "10"
+    assert shop.carried_over_variant(product_id, "14", []) == (None, None)
+
+
+def test_remove_from_cart_by_position(shop: Shop):
+    bottles = shop.search("water bottles", [], ConversationState()).state.shown
+    shop.add_to_cart("conv-4", bottles[0])
+    shop.add_to_cart("conv-4", bottles[1])
+    reply = shop.remove_from_cart("conv-4", "remove the second item", [], ConversationState())
+    assert [l["product_id"] for l in reply.payload["lines"]] == [bottles[0]]
+
+
+def test_recommendations_exclude_the_cart_and_explain_themselves(shop: Shop):
+    state = shop.search("tents", [], ConversationState()).state
+    shop.add_to_cart("conv-5", state.shown[1])
+    reply = shop.recommend("show me similar ones to the first", [], state, "conv-5")
+    ids = [c["id"] for c in reply.payload["products"]]
+    assert ids and state.shown[0] not in ids and state.shown[1] not in ids
+    assert all(c["reason"] for c in reply.payload["products"])
+    complements = shop.recommend("what goes with the first one", [], state, "conv-5")
+    assert {c["category"] for c in complements.payload["products"]} <= {"sleeping bags", "backpacks", "water bottles"}
+
+
+def test_checkout_summary_never_asks_for_payment(shop: Shop):
+    assert "empty" in shop.checkout_summary("conv-6").text
+    product_id = shop.search("kitchen knives", [], ConversationState()).state.shown[0]
+    shop.add_to_cart("conv-6", product_id)
+    reply = shop.checkout_summary("conv-6")
+    assert reply.payload["type"] == "checkout_summary" and "never take payment" in reply.text
+
+
+@pytest.mark.parametrize("text", ["", "   ", "'; DROP TABLE products; --", "\x00\x01", "🥾" * 500, "a" * 20000])
+def test_hostile_text_gets_an_answer_and_changes_nothing(shop: Shop, text: str):
+    before = shop.catalog.execute("SELECT count(*) FROM products").fetchone()[0]
+    for method in ("search", "refine", "details", "question", "compare"):
+        reply = getattr(shop, method)(text, [], ConversationState())
+        assert isinstance(reply.text, str) and reply.text
+    assert shop.catalog.execute("SELECT count(*) FROM products").fetchone()[0] == before
+    json.dumps(shop.search(text, [], ConversationState()).payload)
+
+
+def test_product_answers_come_from_the_product_or_admit_not_knowing(shop: Shop):
+    shoe = shop.product(shop.search("running shoes", [], ConversationState()).state.shown[0])
+    waterproof = product_qa.answer(shoe, "is it waterproof?")
+    assert waterproof.answered and ("not waterproof" in waterproof.text) == (not shoe["specs"]["waterproof"])
+    battery = product_qa.answer(shoe, "how long does the battery last?")
+    assert not battery.answered and "doesn't say" in battery.text

@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.dialogue.render import the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.knowledge.policies import answer_policy
 
@@ -119,6 +120,38 @@ class ActionRecommend(Action):
         return _send(dispatcher, reply)
 
 
+_PICKING_INTENTS = frozenset({"add_to_cart", "affirm", "inform", "product_details"})
+
+
+def _cart_item_slots(tracker: Tracker) -> dict[str, Any]:
+    """What the shopper wants to add: the product referred to, and the size/colour/quantity said now or, when
+    this product has them in stock, the ones from their search ("size 10" earlier still counts)."""
+    text, entities = _message(tracker)
+    found = shop().resolve_products(text, entities, _state(tracker), _entity(tracker, "product_id"))
+    if not found:
+        return {"pending_product": None, "size": None, "color": None, "quantity": None}
+    product_id = found[0]["id"]
+    query = tracker.get_slot("last_query") or {}
+    size, color = shop().carried_over_variant(product_id, query.get("size"), query.get("colors") or [])
+    quantity = _entity(tracker, "quantity")
+    return {
+        "pending_product": product_id,
+        "size": _entity(tracker, "size") or size,
+        "color": _entity(tracker, "color") or color,
+        "quantity": float(quantity) if quantity and str(quantity).isdigit() else None,
+    }
+
+
+class ActionPrepareCartItem(Action):
+    """Start every add from a clean slate, so nothing from an earlier, abandoned add leaks into this one."""
+
+    def name(self) -> str:
+        return "action_prepare_cart_item"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return [SlotSet(name, value) for name, value in _cart_item_slots(tracker).items()]
+
+
 class ValidateVariantForm(FormValidationAction):
     """Ask for a size or colour only when the product comes in several and the shopper hasn't said."""
 
@@ -136,20 +169,13 @@ class ValidateVariantForm(FormValidationAction):
 
     async def extract_pending_product(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> dict[str, Any]:
+        """Only when the form asked "which product?" and the answer is about picking one (not "compare them")."""
         latest_intent = (tracker.latest_message.get("intent") or {}).get("name")
-        starting = latest_intent in ("add_to_cart", "affirm")
-        if tracker.get_slot("pending_product") and not starting:
+        if tracker.get_slot("pending_product") or tracker.get_slot("requested_slot") != "pending_product":
             return {}
-        text, entities = _message(tracker)
-        found = shop().resolve_products(text, entities, _state(tracker), _entity(tracker, "product_id"))
-        if not found:
-            return {"pending_product": None} if starting else {}
-        # A new add starts clean: the size/colour said now, else the search's ones when this product has them.
-        product_id = found[0]["id"]
-        query = tracker.get_slot("last_query") or {}
-        size, color = shop().carried_over_variant(product_id, query.get("size"), query.get("colors") or [])
-        return {"pending_product": product_id, "size": _entity(tracker, "size") or size,
-                "color": _entity(tracker, "color") or color}
+        if latest_intent not in _PICKING_INTENTS and not _entity(tracker, "product_id"):
+            return {}
+        return _cart_item_slots(tracker) if _cart_item_slots(tracker)["pending_product"] else {}
 
     def validate_pending_product(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
@@ -214,7 +240,7 @@ class ActionAskSize(Action):
         product = shop().product(product_id, with_reviews=False)
         sizes = sorted({v["size"] for v in shop().available(product_id) if v["size"]}, key=_size_key)
         buttons = [{"title": s, "payload": f'/inform{{"size": "{s}"}}'} for s in sizes]
-        dispatcher.utter_message(text=f"Which size would you like for the {product['title']}? "
+        dispatcher.utter_message(text=f"Which size would you like for {the(product['title'])}? "
                                       f"In stock: {', '.join(sizes)}.", buttons=buttons)
         return []
 
@@ -226,10 +252,10 @@ class ActionAskColor(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         product_id = tracker.get_slot("pending_product")
         product = shop().product(product_id, with_reviews=False)
-        colors = sorted({v["color"] for v in shop().available(product_id, size=tracker.get_slot("size"))
-                         if v["color"]})
+        size = tracker.get_slot("size") if product.get("sizes") else None
+        colors = sorted({v["color"] for v in shop().available(product_id, size=size) if v["color"]})
         buttons = [{"title": c, "payload": f'/inform{{"color": "{c}"}}'} for c in colors]
-        dispatcher.utter_message(text=f"Which colour would you like for the {product['title']}? "
+        dispatcher.utter_message(text=f"Which colour would you like for {the(product['title'])}? "
                                       f"Available: {', '.join(colors)}.", buttons=buttons)
         return []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.dialogue.render import money, spec_label, spec_text
+from assistant.dialogue.render import money, spec_label, spec_text, the
 
 # Words a shopper uses -> fragments of spec keys that answer them.
 _TOPICS: dict[str, tuple[str, ...]] = {
@@ -52,36 +52,37 @@ def _review_mentions(product: dict, phrases: tuple[str, ...]) -> list[str]:
 def answer(product: dict, question: str) -> ProductAnswer:
     q = question.lower()
     words = _WORDS.findall(q)
-    name = product["title"]
+    name = the(product["title"])
+    cap = name[0].upper() + name[1:]
     if re.search(r"\b(price|cost|how much)\b", q):
-        return ProductAnswer(f"The {name} costs {money(product['final_price'])}"
+        return ProductAnswer(f"{cap} costs {money(product['final_price'])}"
                              + (f", on sale from {money(product['price'])}." if product.get("sale_price") else "."),
                              True)
     if re.search(r"\b(colou?rs?|come in)\b", q) and product.get("colors"):
-        return ProductAnswer(f"The {name} comes in " + ", ".join(product["colors"]) + ".", True)
+        return ProductAnswer(f"{cap} comes in " + ", ".join(product["colors"]) + ".", True)
     if re.search(r"\bsizes?\b", q) and not re.search(r"\b(run|runs|fit|fits)\b", q):
         sizes = product.get("sizes") or []
-        return ProductAnswer(f"The {name} comes in sizes {', '.join(sizes)}." if sizes
-                             else f"The {name} doesn't come in sizes.", True)
+        return ProductAnswer(f"{cap} comes in sizes {', '.join(sizes)}." if sizes
+                             else f"{cap} doesn't come in sizes.", True)
     if re.search(r"\b(run|runs|fit|fits|sizing)\b", q) and any(w in q for w in _FIT_WORDS + ("fit", "sizing")):
         quotes = _review_mentions(product, _FIT_WORDS)
         if quotes:
-            return ProductAnswer(f"Reviewers of the {name} say: " + " / ".join(f'"{t}"' for t in quotes[:2]), True)
+            return ProductAnswer(f"Reviewers of {name} say: " + " / ".join(f'"{t}"' for t in quotes[:2]), True)
     if re.search(r"\b(stock|available|availability)\b", q):
         stock = product.get("stock", 0)
-        return ProductAnswer(f"The {name} is {'in stock' if stock > 0 else 'out of stock right now'}.", True)
+        return ProductAnswer(f"{cap} is {'in stock' if stock > 0 else 'out of stock right now'}.", True)
     keys = _spec_hits(product, words)
     if keys:
         specs = product["specs"]
         if len(keys) == 1 and isinstance(specs[keys[0]], bool) and keys[0] in _ADJECTIVES:
             label = spec_label(keys[0])
-            return ProductAnswer(f"Yes, the {name} is {label}." if specs[keys[0]]
-                                 else f"No, the {name} is not {label}.", True)
-        return ProductAnswer(f"The {name}: " + "; ".join(spec_text(k, specs[k]) for k in keys) + ".", True)
+            return ProductAnswer(f"Yes, {name} is {label}." if specs[keys[0]]
+                                 else f"No, {name} is not {label}.", True)
+        return ProductAnswer(f"{cap}: " + "; ".join(spec_text(k, specs[k]) for k in keys) + ".", True)
     sentence = _matching_sentence(product.get("description") or "", words)
     if sentence:
-        return ProductAnswer(f"From the {name}'s description: \"{sentence}\"", True)
-    return ProductAnswer(f"The product information for the {name} doesn't say. I'd rather not guess - "
+        return ProductAnswer(f"From {name}'s description: \"{sentence}\"", True)
+    return ProductAnswer(f"The product information for {name} doesn't say. I'd rather not guess - "
                          "you can ask for its details, or ask for a person to check.", False)
 
 

@@ -16,6 +16,11 @@ _UNITS = {
 }
 
 
+def the(title: str) -> str:
+    """ "the Merrell Moab", but not "the The North Face Venture"."""
+    return title if title.lower().startswith("the ") else f"the {title}"
+
+
 def money(amount: float) -> str:
     return f"${amount:,.2f}"
 

@@ -88,6 +88,18 @@ def _decode(row: dict) -> dict:
     return product
 
 
+_ASK_WHAT = ("What are you looking for? Tell me a kind of product and anything that matters to you, e.g. "
+             "\"waterproof hiking boots under $150\" or \"a 2-person tent\".")
+_CATEGORY_BUTTONS = [{"title": c, "payload": f"show me {c}"}
+                     for c in ("running shoes", "rain jackets", "backpacks", "tents", "headphones", "coffee makers")]
+
+
+def _says_nothing(query: SearchQuery) -> bool:
+    """No product, constraint or words to search for ("cheaper" with nothing before it, "show me stuff")."""
+    return not (query.category or query.brands or query.colors or query.size or query.price
+                or query.min_rating or query.on_sale or query.exclude_brands or query.text.strip())
+
+
 def match_reason(product: dict, query: SearchQuery) -> str:
     """Why this product is on the list, in words: each constraint it satisfies, plus a deal if there is one."""
     reasons = []
@@ -139,7 +151,10 @@ class Shop:
 
     # ---- search ---------------------------------------------------------------------------------------------
     def search(self, text: str, entities: list[dict], state: ConversationState) -> Reply:
-        return self._run_query(build_query(text, entities, self.vocab), state, offset=0)
+        query = build_query(text, entities, self.vocab)
+        if _says_nothing(query):
+            return Reply(_ASK_WHAT, buttons=_CATEGORY_BUTTONS)
+        return self._run_query(query, state, offset=0)
 
     def refine(self, text: str, entities: list[dict], state: ConversationState) -> Reply:
         if not state.last_query:
@@ -172,6 +187,10 @@ class Shop:
                          new_state)
         heading = (f"Here are {'more ' if offset else ''}{described} "
                    f"({offset + 1}-{offset + len(result.products)} of {result.total}):")
+        if result.text_match == "any" and not offset:
+            heading = f"Nothing matches all of \"{query.text}\", but these come close:\n" + heading
+        elif result.text_match == "none" and not offset:
+            heading = f"I found nothing for \"{query.text}\"; here is what I have instead:\n" + heading
         reasons = [match_reason(p, query) for p in result.products]
         text, payload = render.product_list(result.products, reasons, heading=heading,
                                             query=query_to_dict(query), offset=offset, total=result.total)
@@ -265,9 +284,9 @@ class Shop:
         query = SearchQuery(category=anchor["category"], price=PriceRange(low, high), sort="rating")
         result = search(self.catalog, query, limit=PAGE_SIZE + len(exclude) + 1)
         picks = [p for p in result.products if p["id"] != anchor["id"] and p["id"] not in exclude][:PAGE_SIZE]
-        reason = f"similar to the {anchor['title']}"
+        reason = f"similar to {render.the(anchor['title'])}"
         return self._recommendation_reply(picks, [reason] * len(picks),
-                                          f"Similar to the {anchor['title']}:", state)
+                                          f"Similar to {render.the(anchor['title'])}:", state)
 
     def _complements(self, anchor: dict, exclude: set[str], state: ConversationState) -> Reply:
         picks, reasons = [], []
@@ -276,9 +295,9 @@ class Shop:
             best = next((p for p in result.products if p["id"] not in exclude), None)
             if best:
                 picks.append(best)
-                reasons.append(f"goes well with the {anchor['title']}")
+                reasons.append(f"goes well with {render.the(anchor['title'])}")
         return self._recommendation_reply(picks[:PAGE_SIZE], reasons[:PAGE_SIZE],
-                                          f"Goes well with the {anchor['title']}:", state)
+                                          f"Goes well with {render.the(anchor['title'])}:", state)
 
     def _recommendation_reply(self, picks: list[dict], reasons: list[str], heading: str,
                               state: ConversationState) -> Reply:
@@ -325,13 +344,13 @@ class Shop:
         if variants:
             matching = self.available(product_id, size=size, color=color)
             if not matching:
-                return Reply(f"Sorry, the {product['title']} isn't in stock"
+                return Reply(f"Sorry, {render.the(product['title'])} isn't in stock"
                              f"{' in size ' + size if size else ''}{' in ' + color if color else ''}.")
             variant = matching[0]
             size, color, sku = variant["size"], variant["color"], variant["sku"]
         else:
             if product.get("stock", 0) <= 0:
-                return Reply(f"Sorry, the {product['title']} is out of stock.")
+                return Reply(f"Sorry, {render.the(product['title'])} is out of stock.")
             sku = ""
         try:
             carts.add_item(self.store, conversation_id, product_id, variant_sku=sku, color=color, size=size,

@@ -1,0 +1,1 @@
+"""Harbor Lane conversational shopping assistant."""

@@ -1,0 +1,1 @@
+"""Natural-language understanding: our joint intent + entity model and the data it learns from."""

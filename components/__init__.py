@@ -1,0 +1,1 @@
+"""Rasa graph components that adapt the project's Rasa-free ML core to Rasa's pipeline."""

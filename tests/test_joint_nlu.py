@@ -1,0 +1,211 @@
+"""The joint intent + entity model without Rasa: exact spans, a full calibrated ranking, a self-contained save,
+seeded reproducibility, gibberish, device choice and the dataset loaders. One tiny model is trained once and shared."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoTokenizer, BertConfig, BertModel
+
+from assistant.nlu.examples import Example, Span, load_bio, load_clinc, load_csv
+from assistant.nlu.joint_model import (JointNLU, decode_entities, default_base_model, resolve_device, word_tags,
+                                       words_of)
+from assistant.nlu.training import TrainingConfig, fit_temperature, split_held_out, train_joint
+
+# Six intents, eight examples each, entities marked up as in Rasa's YAML: [text](entity).
+TINY_NLU = {
+    "greet": ["hi", "hello there", "hey!", "good morning", "hiya", "is anyone there?", "hey there", "howdy"],
+    "goodbye": ["bye", "goodbye!", "see you later", "cya", "bye bye", "that's all, thanks", "talk to you later",
+                "have a nice day"],
+    "search_product": ["show me [The North Face](brand) [jackets](category)",
+                       "do you have [red](color) [running shoes](category)?",
+                       "i need [Nike](brand) [sneakers](category)",
+                       "looking for a [black](color) [backpack](category) by [Osprey](brand)",
+                       "any [blue](color) [rain jackets](category)",
+                       "find me [Patagonia](brand) [fleece](category) in [green](color)",
+                       "I want [hiking boots](category) from [Merrell](brand)",
+                       "show [white](color) [T-shirts](category)"],
+    "filter_price": ["something under [$50](price)", "between [$20-40](price) please",
+                     "only things below [30 dollars](price)", "cheaper ones, max [$25](price)",
+                     "anything around [$100](price)?", "my budget is [$60](price)", "under [£40](price) please",
+                     "price range [$20-40](price)"],
+    "add_to_cart": ["add it to my cart", "put the [Nike](brand) ones in the basket", "i'll take it",
+                    "add two of those to the cart", "buy the [red](color) one",
+                    "add the [Osprey](brand) backpack to cart", "yes add that", "put it in my bag"],
+    "order_status": ["where is my order?", "track order [#A1234](order_id)", "has my package shipped",
+                     "status of order [A-99812](order_id)", "when will my order arrive", "my delivery is late",
+                     "check order [#55231](order_id) please", "where's my parcel"],
+}
+GIBBERISH = ["asdkjh qwe zzxv", "qwertyuiop", "zxcv bnm lkj", "jfjfjf kdkdk sls"]
+FAST = {"batch_size": 8, "max_length": 32, "learning_rate": 1e-4, "head_learning_rate": 3e-3, "progress": False}
+_MARKUP = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+
+
+def parse(marked_up: str, intent: str | None) -> Example:
+    """An example from "[value](entity)" markup, with the spans where the values land in the plain text."""
+    text, spans, last = "", [], 0
+    for match in _MARKUP.finditer(marked_up):
+        text += marked_up[last:match.start()]
+        spans.append(Span(len(text), len(text) + len(match.group(1)), match.group(2), match.group(1)))
+        text += match.group(1)
+        last = match.end()
+    return Example(text + marked_up[last:], intent, spans)
+
+
+EXAMPLES = [parse(line, intent) for intent, lines in TINY_NLU.items() for line in lines]
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[JointNLU, object]:
+    return train_joint(EXAMPLES, TrainingConfig(epochs=6, **FAST))
+
+
+@pytest.fixture(scope="module")
+def model(trained) -> JointNLU:
+    return trained[0]
+
+
+def test_tagging_and_decoding_round_trip_to_the_exact_typed_spans():
+    tokenizer = AutoTokenizer.from_pretrained(default_base_model())
+    tricky = [parse(text, None) for text in (
+        "Show me [The North Face](brand) [jackets](category)!!", "between [$20-40](price), please",
+        "[Wüsthof](brand) knives under [£40](price)", "track [#A1234](order_id).",
+        "a [T-shirt](category) in [navy](color)")]
+    for example in EXAMPLES + tricky:
+        encoding = tokenizer([example.text], return_offsets_mapping=True)
+        words = words_of(encoding, 0)
+        spans, _ = decode_entities(example.text, words, word_tags(example.entities, words), [1.0] * len(words))
+        assert spans == example.entities
+        assert all(example.text[s.start:s.end] == s.value for s in spans)
+
+
+def test_an_entity_never_splits_a_word():
+    text = "Nikes and Ospreys"  # annotations that stop inside a word widen to the whole word
+    encoding = AutoTokenizer.from_pretrained(default_base_model())([text], return_offsets_mapping=True)
+    words = words_of(encoding, 0)
+    tags = word_tags([Span(0, 4, "brand", "Nike"), Span(10, 16, "brand", "Osprey")], words)
+    spans, _ = decode_entities(text, words, tags, [1.0] * len(words))
+    assert [s.value for s in spans] == ["Nikes", "Ospreys"]
+
+
+def test_predicted_spans_are_exact_slices_of_the_text(model: JointNLU):
+    texts = [e.text for e in EXAMPLES] + ["Show me THE NORTH FACE jackets!!", "between $20-40, please?"]
+    predictions = model.predict(texts)
+    found = [(text, span, confidence) for text, p in zip(texts, predictions)
+             for span, confidence in zip(p.entities, p.entity_confidences)]
+    assert len(found) >= 10
+    for text, span, confidence in found:
+        assert text[span.start:span.end] == span.value and span.value == span.value.strip()
+        assert 0.0 < confidence <= 1.0
+    assert Span(8, 14, "price", "$20-40") in model.predict(["between $20-40 please"])[0].entities
+
+
+def test_ranking_covers_every_intent_and_sums_to_one(model: JointNLU):
+    for prediction in model.predict(["hi", "show me red running shoes", "", "a" * 500] + GIBBERISH):
+        names = [name for name, _ in prediction.intent_ranking]
+        confidences = [confidence for _, confidence in prediction.intent_ranking]
+        assert sorted(names) == sorted(TINY_NLU)
+        assert sum(confidences) == pytest.approx(1.0, abs=1e-5)
+        assert confidences == sorted(confidences, reverse=True)
+
+
+def test_the_model_learnt_the_intents(model: JointNLU):
+    predictions = model.predict([e.text for e in EXAMPLES])
+    assert sum(p.intent == e.intent for p, e in zip(predictions, EXAMPLES)) >= 0.9 * len(EXAMPLES)
+
+
+def test_gibberish_gets_a_flat_low_confidence_ranking(model: JointNLU):
+    gibberish = model.predict(GIBBERISH)
+    in_scope = model.predict([e.text for e in EXAMPLES])
+    assert max(p.confidence for p in gibberish) < 0.5
+    assert all(p.entities == [] for p in gibberish)
+    assert sum(p.confidence for p in in_scope) / len(in_scope) > 0.7
+
+
+def test_save_and_load_round_trip(model: JointNLU, tmp_path: Path):
+    model.save(tmp_path / "nlu")
+    base = default_base_model()
+    for path in (tmp_path / "nlu").rglob("*"):
+        if path.suffix in (".json", ".txt"):
+            assert base not in path.read_text(encoding="utf-8"), path
+    loaded = JointNLU.load(tmp_path / "nlu", device="cpu")
+    texts = [e.text for e in EXAMPLES] + GIBBERISH
+    assert loaded.predict(texts) == model.predict(texts)
+    assert (loaded.intents, loaded.tags, loaded.temperature) == (model.intents, model.tags, model.temperature)
+
+
+def test_same_seed_same_predictions():
+    config = TrainingConfig(epochs=1, validation_fraction=0.0, **FAST)
+    first, _ = train_joint(EXAMPLES, config)
+    second, _ = train_joint(EXAMPLES, config)
+    texts = [e.text for e in EXAMPLES] + GIBBERISH
+    assert first.predict(texts) == second.predict(texts)
+
+
+def test_any_local_checkpoint_can_be_the_base(tmp_path: Path):
+    tokenizer = AutoTokenizer.from_pretrained(default_base_model())
+    tiny = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                      intermediate_size=64, max_position_embeddings=64)
+    BertModel(tiny).save_pretrained(tmp_path / "tiny-bert")
+    tokenizer.save_pretrained(tmp_path / "tiny-bert")
+    model, report = train_joint(EXAMPLES, TrainingConfig(base_model=str(tmp_path / "tiny-bert"), epochs=1, **FAST))
+    assert model.module.encoder.config.hidden_size == 32 and report.epochs_run == 1
+    assert len(model.predict(["hi"])[0].intent_ranking) == len(TINY_NLU)
+
+
+def test_report_describes_the_run(trained):
+    _, report = trained
+    assert 1 <= report.best_epoch <= report.epochs_run <= 6
+    assert {"intent_accuracy", "entity_f1", "loss"} <= set(report.validation)
+    assert report.seconds > 0 and report.examples_per_second > 0
+    assert report.temperature == 1.0  # too few held-out examples to fit one
+
+
+def test_temperature_softens_an_overconfident_model():
+    torch.manual_seed(0)
+    labels = torch.randint(0, 4, (200,))
+    logits = torch.nn.functional.one_hot(labels, 4).float() * 8.0
+    wrong = torch.arange(200) % 4 == 0  # a quarter of the confident answers are wrong
+    logits[wrong] = logits[wrong].roll(1, dims=1)
+    assert fit_temperature(logits, labels, outlier_weight=0.5) > 2.0
+
+
+def test_device_falls_back_to_cpu(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("HARBOR_DEVICE", raising=False)
+    assert resolve_device(None) == "cpu"
+    assert resolve_device("cuda") == "cpu"
+    assert resolve_device("cuda:1") == "cpu"
+    assert resolve_device("cpu") == "cpu"
+
+
+def test_held_out_slice_is_stratified_by_intent():
+    examples = EXAMPLES + [Example("only one", "rare")]
+    train, held_out = split_held_out(examples, 0.25, seed=1)
+    assert sorted(e.intent for e in held_out) == sorted(list(TINY_NLU) * 2)
+    assert any(e.intent == "rare" for e in train)
+    assert len(train) + len(held_out) == len(examples)
+
+
+def test_bio_loader_rebuilds_text_and_spans(tmp_path: Path):
+    (tmp_path / "seq.in").write_text("play the rolling stones on spotify \nbook a table\n")
+    (tmp_path / "seq.out").write_text("O B-artist I-artist I-artist O B-service \nO O O\n")
+    (tmp_path / "label").write_text("PlayMusic\nBookRestaurant\n")
+    first, second = load_bio(tmp_path)
+    assert first == Example("play the rolling stones on spotify", "PlayMusic",
+                            [Span(5, 23, "artist", "the rolling stones"), Span(27, 34, "service", "spotify")])
+    assert second == Example("book a table", "BookRestaurant", [])
+
+
+def test_clinc_and_csv_loaders(tmp_path: Path):
+    clinc = tmp_path / "data.json"
+    clinc.write_text(json.dumps({"train": [["how much is it", "price"]], "oos_train": [["sing to me", "oos"]],
+                                 "test": [["ignored", "price"]]}))
+    assert load_clinc(clinc, ["train", "oos_train"], oos_label="oos") == [
+        Example("how much is it", "price"), Example("sing to me", None)]
+    table = tmp_path / "data.csv"
+    table.write_text('text,label\n"hello, you",greet\nwhat?,oos\n')
+    assert load_csv(table, oos_label="oos") == [Example("hello, you", "greet"), Example("what?", None)]

@@ -16,7 +16,7 @@ from assistant.catalog.build import open_catalog
 from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
 from assistant.dialogue.references import resolve
-from assistant.search.engine import search, suggest_relaxation
+from assistant.search.engine import decode_row, search, suggest_relaxation
 from assistant.search.prices import PriceRange
 from assistant.search.query import SearchQuery, build_query, refine
 from assistant.search.vocab import Vocabulary
@@ -80,14 +80,6 @@ def query_from_dict(data: dict) -> SearchQuery:
     return SearchQuery(**{k: v for k, v in data.items() if k in known})
 
 
-def _decode(row: dict) -> dict:
-    product = dict(row)
-    for column, empty in (("colors", []), ("sizes", []), ("specs", {}), ("tags", [])):
-        value = product.get(column)
-        product[column] = json.loads(value) if isinstance(value, str) and value else (value or empty)
-    return product
-
-
 _ASK_WHAT = ("What are you looking for? Tell me a kind of product and anything that matters to you, e.g. "
              "\"waterproof hiking boots under $150\" or \"a 2-person tent\".")
 _CATEGORY_BUTTONS = [{"title": c, "payload": f"show me {c}"}
@@ -129,11 +121,11 @@ class Shop:
 
     # ---- products -------------------------------------------------------------------------------------------
     def product(self, product_id: str, *, with_reviews: bool = True) -> dict | None:
-        row = self.catalog.execute("SELECT * FROM products WHERE id = ?", [product_id]).fetchone()
+        cursor = self.catalog.execute("SELECT * FROM products WHERE id = ?", [product_id])
+        row = cursor.fetchone()
         if row is None:
             return None
-        columns = [d[0] for d in self.catalog.execute("SELECT * FROM products LIMIT 0").description]
-        product = _decode(dict(zip(columns, row)))
+        product = decode_row(dict(zip([d[0] for d in cursor.description], row)))
         if with_reviews:
             product["reviews"] = [
                 {"rating": r[0], "author": r[1], "text": r[2]}

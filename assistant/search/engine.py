@@ -122,7 +122,8 @@ def _mean_rating(conn) -> float:
     return float(mean) if mean is not None else 3.0
 
 
-def _decode(row: dict) -> dict:
+def decode_row(row: dict) -> dict:
+    """A products row as plain Python: JSON columns decoded, ranking helpers dropped."""
     for column in JSON_COLUMNS:
         if isinstance(row.get(column), str):
             row[column] = json.loads(row[column])
@@ -150,7 +151,7 @@ def _run(conn, query: SearchQuery, limit: int, match: str | None) -> SearchResul
         f"ORDER BY {_ORDER.get(query.sort, _ORDER['relevance'])} LIMIT ? OFFSET ?",
         [PRIOR_REVIEWS, mean, mean, PRIOR_REVIEWS, *params, max(limit, 0), max(query.offset, 0)])
     columns = [d[0] for d in cursor.description]
-    return SearchResult([_decode(dict(zip(columns, row))) for row in cursor], total)
+    return SearchResult([decode_row(dict(zip(columns, row))) for row in cursor], total)
 
 
 def search(db, query: SearchQuery, limit: int = 5) -> SearchResult:

@@ -5,6 +5,7 @@ No shop logic lives here: see assistant/dialogue/shop.py.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from functools import lru_cache
 from typing import Any
 
@@ -56,68 +57,90 @@ def _send(dispatcher: CollectingDispatcher, reply: Reply) -> list[EventType]:
     ]
 
 
-class ActionSearchProducts(Action):
+class _ShopAction(Action, ABC):
+    """An action that is one call into the Shop: read the turn, reply, remember what was shown."""
+
+    action_name: str
+
     def name(self) -> str:
-        return "action_search_products"
+        return self.action_name
+
+    @abstractmethod
+    def reply(self, tracker: Tracker) -> Reply: ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text, entities = _message(tracker)
-        return _send(dispatcher, shop().search(text, entities, _state(tracker)))
+        return _send(dispatcher, self.reply(tracker))
 
 
-class ActionRefineSearch(Action):
-    def name(self) -> str:
-        return "action_refine_search"
+class ActionSearchProducts(_ShopAction):
+    action_name = "action_search_products"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text, entities = _message(tracker)
-        return _send(dispatcher, shop().refine(text, entities, _state(tracker)))
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().search(*_message(tracker), _state(tracker))
 
 
-class ActionShowMore(Action):
-    def name(self) -> str:
-        return "action_show_more"
+class ActionRefineSearch(_ShopAction):
+    action_name = "action_refine_search"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return _send(dispatcher, shop().show_more(_state(tracker)))
-
-
-class ActionProductDetails(Action):
-    def name(self) -> str:
-        return "action_product_details"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text, entities = _message(tracker)
-        return _send(dispatcher, shop().details(text, entities, _state(tracker), _entity(tracker, "product_id")))
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().refine(*_message(tracker), _state(tracker))
 
 
-class ActionAnswerProductQuestion(Action):
-    def name(self) -> str:
-        return "action_answer_product_question"
+class ActionShowMore(_ShopAction):
+    action_name = "action_show_more"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text, entities = _message(tracker)
-        return _send(dispatcher, shop().question(text, entities, _state(tracker)))
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().show_more(_state(tracker))
 
 
-class ActionCompareProducts(Action):
-    def name(self) -> str:
-        return "action_compare_products"
+class ActionProductDetails(_ShopAction):
+    action_name = "action_product_details"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text, entities = _message(tracker)
-        return _send(dispatcher, shop().compare(text, entities, _state(tracker)))
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().details(*_message(tracker), _state(tracker), _entity(tracker, "product_id"))
 
 
-class ActionRecommend(Action):
-    def name(self) -> str:
-        return "action_recommend"
+class ActionAnswerProductQuestion(_ShopAction):
+    action_name = "action_answer_product_question"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text, entities = _message(tracker)
-        reply = shop().recommend(text, entities, _state(tracker), tracker.sender_id,
-                                 _entity(tracker, "product_id"))
-        return _send(dispatcher, reply)
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().question(*_message(tracker), _state(tracker))
+
+
+class ActionCompareProducts(_ShopAction):
+    action_name = "action_compare_products"
+
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().compare(*_message(tracker), _state(tracker))
+
+
+class ActionRecommend(_ShopAction):
+    action_name = "action_recommend"
+
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().recommend(*_message(tracker), _state(tracker), tracker.sender_id,
+                                _entity(tracker, "product_id"))
+
+
+class ActionRemoveFromCart(_ShopAction):
+    action_name = "action_remove_from_cart"
+
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().remove_from_cart(tracker.sender_id, *_message(tracker), _state(tracker))
+
+
+class ActionViewCart(_ShopAction):
+    action_name = "action_view_cart"
+
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().view_cart(tracker.sender_id)
+
+
+class ActionCheckout(_ShopAction):
+    action_name = "action_checkout"
+
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().checkout_summary(tracker.sender_id)
 
 
 _PICKING_INTENTS = frozenset({"add_to_cart", "affirm", "inform", "product_details"})
@@ -272,31 +295,6 @@ class ActionAddToCart(Action):
         dispatcher.utter_message(text=reply.text, json_message=reply.payload)
         return [SlotSet("pending_product", None), SlotSet("size", None), SlotSet("color", None),
                 SlotSet("quantity", None), SlotSet("focus_product", product_id)]
-
-
-class ActionRemoveFromCart(Action):
-    def name(self) -> str:
-        return "action_remove_from_cart"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text, entities = _message(tracker)
-        return _send(dispatcher, shop().remove_from_cart(tracker.sender_id, text, entities, _state(tracker)))
-
-
-class ActionViewCart(Action):
-    def name(self) -> str:
-        return "action_view_cart"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return _send(dispatcher, shop().view_cart(tracker.sender_id))
-
-
-class ActionCheckout(Action):
-    def name(self) -> str:
-        return "action_checkout"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return _send(dispatcher, shop().checkout_summary(tracker.sender_id))
 
 
 class ActionAnswerPolicy(Action):

@@ -7,9 +7,7 @@ RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=3
 
-scripts/setup.sh
-"$VENV/bin/python" -m assistant catalog build --if-stale
-scripts/train.sh
+scripts/prepare.sh
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }

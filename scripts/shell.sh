@@ -6,9 +6,7 @@ VENV="${VENV:-.venv}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=3
 
-scripts/setup.sh
-"$VENV/bin/python" -m assistant catalog build --if-stale
-scripts/train.sh
+scripts/prepare.sh
 
 if ! "$VENV/bin/python" -m assistant wait-ready --actions "http://localhost:$ACTIONS_PORT" --timeout 1 2>/dev/null; then
   "$VENV/bin/rasa" run actions --port "$ACTIONS_PORT" --actions actions >var/actions-shell.log 2>&1 &

@@ -5,8 +5,6 @@ cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0
 
-scripts/setup.sh
-"$VENV/bin/python" -m assistant catalog build --if-stale
-scripts/train.sh
+scripts/prepare.sh
 mkdir -p test-output
 "$VENV/bin/python" -m pytest "$@"

@@ -1,7 +1,7 @@
 # Entry points; the scripts hold the logic so they also work without make.
 VENV ?= .venv
 
-.PHONY: run test setup catalog train shell actions lookups
+.PHONY: run test setup catalog train shell actions lookups benchmark-nlu
 
 run:            ## set up if needed, then run the action server and the Rasa server
 	scripts/run.sh
@@ -26,3 +26,6 @@ shell:          ## chat in the terminal with rasa shell (starts the action serve
 
 actions: setup
 	$(VENV)/bin/rasa run actions --actions actions
+
+benchmark-nlu: setup  ## ours vs DIET: make benchmark-nlu DATA=project|DIR|FILE.json|FILE.csv ARGS="--oos-label oos"
+	$(VENV)/bin/python -m benchmarks.nlu --data $(or $(DATA),project) $(ARGS)

@@ -12,8 +12,10 @@ needs no tokenizer or featurizer in front of it:
         threshold: 0.5
 
 Config keys are the fields of `assistant.nlu.training.TrainingConfig` (base_model: null means the bundled
-all-MiniLM-L6-v2) plus `normalize_entities`. Out-of-scope messages get a flat ranking (see the training module),
-which FallbackClassifier's threshold turns into `nlu_fallback`.
+all-MiniLM-L6-v2) plus `normalize_entities`, `out_of_scope_intent` and `quantize` (int8 linear layers
+for CPU inference, applied when the model is loaded). Out-of-scope messages get a flat ranking (see
+the training module), which FallbackClassifier's threshold turns into `nlu_fallback`; training examples of the intent
+named by `out_of_scope_intent` (e.g. CLINC's "oos") are trained as such outliers instead of as a class.
 """
 from __future__ import annotations
 
@@ -67,8 +69,10 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """The training defaults, plus the optional catalog normalisation of entity values (off)."""
-        return {**dataclasses.asdict(TrainingConfig()), "normalize_entities": False}
+        """The training defaults, plus the optional catalog normalisation of entity values (off) and the name of an
+        out-of-scope intent in the training data (none)."""
+        return {**dataclasses.asdict(TrainingConfig()), "normalize_entities": False, "out_of_scope_intent": None,
+                "quantize": False}
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -96,6 +100,8 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
         try:
             with model_storage.read_from(resource) as directory:
                 model = JointNLU.load(directory, device=config.get("device"))
+            if config.get("quantize"):
+                model = model.quantized_for_cpu()
         except ValueError as error:
             logger.warning("%s: no trained model in resource '%s' (%s); it will predict nothing.",
                            cls.__name__, resource.name, error)
@@ -103,7 +109,9 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fine-tune on every example with text and intent, then persist the model into model storage."""
-        examples = [_example(message) for message in self.filter_trainable_entities(training_data.intent_examples)
+        out_of_scope = self.component_config.get("out_of_scope_intent")
+        examples = [_example(message, out_of_scope)
+                    for message in self.filter_trainable_entities(training_data.intent_examples)
                     if message.get(TEXT) and message.get(INTENT)]
         if not examples:
             logger.warning("%s: no examples with text and intent; nothing to train.", self.name)
@@ -171,8 +179,10 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             return Vocabulary.from_db(connection)
 
 
-def _example(message: Message) -> Example:
-    """A Rasa training message as a model example (entity roles and groups are not modelled)."""
-    return Example(message.get(TEXT), message.get(INTENT),
+def _example(message: Message, out_of_scope_intent: Optional[Text] = None) -> Example:
+    """A Rasa training message as a model example (entity roles and groups are not modelled); an example of
+    `out_of_scope_intent` gets no intent, which training reads as out of scope."""
+    intent = message.get(INTENT)
+    return Example(message.get(TEXT), None if intent == out_of_scope_intent else intent,
                    [Span(entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END], entity[ENTITY_ATTRIBUTE_TYPE],
                          str(entity.get(ENTITY_ATTRIBUTE_VALUE, ""))) for entity in message.get(ENTITIES) or []])

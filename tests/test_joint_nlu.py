@@ -137,6 +137,17 @@ def test_save_and_load_round_trip(model: JointNLU, tmp_path: Path):
     assert (loaded.intents, loaded.tags, loaded.temperature) == (model.intents, model.tags, model.temperature)
 
 
+def test_int8_cpu_inference_keeps_the_predictions(model: JointNLU, tmp_path: Path):
+    model.save(tmp_path / "nlu")
+    quantized = JointNLU.load(tmp_path / "nlu", device="cpu").quantized_for_cpu()
+    assert not any(type(layer) is torch.nn.Linear for layer in quantized.module.modules())
+    texts = [e.text for e in EXAMPLES]
+    floats, ints = model.predict(texts), quantized.predict(texts)
+    assert sum(f.intent == i.intent for f, i in zip(floats, ints)) >= 0.95 * len(texts)
+    assert sum(p.intent == e.intent for p, e in zip(ints, EXAMPLES)) >= 0.9 * len(EXAMPLES)
+    assert max(p.confidence for p in quantized.predict(GIBBERISH)) < 0.5
+
+
 def test_same_seed_same_predictions():
     config = TrainingConfig(epochs=1, validation_fraction=0.0, **FAST)
     first, _ = train_joint(EXAMPLES, config)

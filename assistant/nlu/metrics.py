@@ -1,0 +1,82 @@
+"""Scores for NLU predictions, independent of Rasa, so any predictor (Rasa pipeline or bare model) is measured alike.
+
+Labels are intent names, with `None` for out of scope: a gold `None` is an out-of-scope example, a predicted `None`
+means the predictor declined (fallback or a trained out-of-scope class, mapped by the caller). Entities are
+compared as exact (start, end, type) spans, as conlleval does: a span that is one character off counts as wrong.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from assistant.nlu.examples import Span
+
+Label = str | None
+
+
+def accuracy(gold: Sequence[Label], predicted: Sequence[Label]) -> float:
+    """Share of predictions equal to the gold label; out-of-scope predicted as out of scope counts as right."""
+    _same_length(gold, predicted)
+    return sum(g == p for g, p in zip(gold, predicted)) / len(gold) if gold else math.nan
+
+
+def macro_f1(gold: Sequence[Label], predicted: Sequence[Label]) -> float:
+    """Unweighted mean of per-label F1 over the labels that occur in `gold` (so rare intents weigh as much as
+    common ones); predictions of any other label still cost those labels recall."""
+    _same_length(gold, predicted)
+    labels = set(gold)
+    if not labels:
+        return math.nan
+    hits = Counter(g for g, p in zip(gold, predicted) if g == p)
+    gold_counts, predicted_counts = Counter(gold), Counter(predicted)
+    return sum(_f1(hits[label], predicted_counts[label], gold_counts[label]) for label in labels) / len(labels)
+
+
+def in_scope_accuracy(gold: Sequence[Label], predicted: Sequence[Label]) -> float:
+    """Accuracy over the in-scope gold examples only; declining one of them counts as wrong."""
+    _same_length(gold, predicted)
+    pairs = [(g, p) for g, p in zip(gold, predicted) if g is not None]
+    return sum(g == p for g, p in pairs) / len(pairs) if pairs else math.nan
+
+
+def oos_recall(gold: Sequence[Label], predicted: Sequence[Label]) -> float:
+    """Share of the out-of-scope gold examples that the predictor declined."""
+    _same_length(gold, predicted)
+    declined = [p is None for g, p in zip(gold, predicted) if g is None]
+    return sum(declined) / len(declined) if declined else math.nan
+
+
+def entity_micro_f1(gold: Sequence[Iterable[Span]], predicted: Sequence[Iterable[Span]]) -> float:
+    """Micro-averaged F1 over all entity spans of all examples; type, start and end must all match (not value)."""
+    _same_length(gold, predicted)
+    gold_set = _span_keys(gold)
+    predicted_set = _span_keys(predicted)
+    return _f1(len(gold_set & predicted_set), len(predicted_set), len(gold_set))
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The `share` (0..1) percentile with linear interpolation between the closest ranks (numpy's default)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    position = share * (len(ordered) - 1)
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def _span_keys(examples: Sequence[Iterable[Span]]) -> set[tuple[int, int, int, str]]:
+    return {(index, span.start, span.end, span.entity) for index, spans in enumerate(examples) for span in spans}
+
+
+def _f1(hits: int, predicted: int, gold: int) -> float:
+    """F1 from counts; 1.0 when there was nothing to find and nothing was found, as both lists agree."""
+    if predicted == gold == 0:
+        return 1.0
+    return 2 * hits / (predicted + gold)
+
+
+def _same_length(gold: Sequence[object], predicted: Sequence[object]) -> None:
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")

@@ -1,0 +1,3 @@
+from benchmarks.nlu.cli import main
+
+main()

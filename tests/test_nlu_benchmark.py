@@ -1,0 +1,264 @@
+"""The NLU benchmark: its data sources and splits, its scores on hand-made cases, the out-of-scope conversion in our
+component, and one tiny end-to-end run of both pipelines through Rasa."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from assistant.nlu import metrics
+from assistant.nlu.examples import Example, Span
+from benchmarks.nlu import report
+from benchmarks.nlu.data import load_source, splits, stratified_folds, subsample
+from benchmarks.nlu.runner import PipelineResult, predicted_label, with_oos_label
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_bio(directory: Path, rows: list[tuple[str, str, str]]) -> None:
+    directory.mkdir(parents=True)
+    for index, name in enumerate(("seq.in", "seq.out", "label")):
+        (directory / name).write_text("".join(row[index] + "\n" for row in rows))
+
+
+BIO_ROWS = [("play jazz by miles davis", "O B-genre O B-artist I-artist", "PlayMusic"),
+            ("weather in paris tomorrow", "O O B-city B-date", "GetWeather"),
+            ("play some rock", "O O B-genre", "PlayMusic"),
+            ("is it sunny in rome", "O O O O B-city", "GetWeather")]
+
+
+def labelled(intent: str | None, count: int) -> list[Example]:
+    return [Example(f"{intent} {n}", intent) for n in range(count)]
+
+
+# --- data sources -----------------------------------------------------------------------------------------------
+
+def test_bio_directory_gives_its_train_and_test_sets_with_exact_spans(tmp_path: Path):
+    write_bio(tmp_path / "mini" / "train", BIO_ROWS)
+    write_bio(tmp_path / "mini" / "test", BIO_ROWS[:1])
+    source = load_source(str(tmp_path / "mini"), ROOT)
+    assert source.name == "mini" and len(source.train) == 4
+    first = source.test[0]
+    assert [(first.text[s.start:s.end], s.entity) for s in first.entities] == [("jazz", "genre"),
+                                                                              ("miles davis", "artist")]
+    assert splits(source, None, 0.2, 42) == [(source.train, source.test)]
+    with pytest.raises(ValueError, match="own test set"):
+        splits(source, 3, 0.2, 42)
+
+
+def test_clinc_json_trains_on_train_and_oos_train_and_marks_the_oos_label_out_of_scope(tmp_path: Path):
+    path = tmp_path / "clinc" / "data.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"train": [["book a flight", "book"]], "val": [["x", "book"]],
+                                "oos_train": [["how tall is it", "oos"]], "test": [["fly me", "book"]],
+                                "oos_test": [["sing", "oos"]]}))
+    source = load_source(str(path), ROOT, oos_label="oos")
+    assert [(e.text, e.intent) for e in source.train] == [("book a flight", "book"), ("how tall is it", None)]
+    assert [(e.text, e.intent) for e in source.test] == [("fly me", "book"), ("sing", None)]
+
+
+def test_csv_without_a_test_file_is_split_per_intent(tmp_path: Path):
+    path = tmp_path / "intents.csv"
+    path.write_text("text,label\n" + "".join(f"say {n},{'a' if n % 2 else 'b'}\n" for n in range(20)))
+    source = load_source(str(path), ROOT)
+    assert source.test is None
+    ((train, test),) = splits(source, None, 0.2, 42)
+    assert len(test) == 4 and {e.intent for e in test} == {"a", "b"}
+    assert not {e.text for e in train} & {e.text for e in test}
+
+
+def test_csv_with_a_test_file(tmp_path: Path):
+    (tmp_path / "train.csv").write_text("text,label\nhi,greet\nbye,other\n")
+    (tmp_path / "test.csv").write_text("text,label\nhello,greet\n")
+    source = load_source(str(tmp_path / "train.csv"), ROOT, test_file=str(tmp_path / "test.csv"))
+    assert [e.text for e in source.test] == ["hello"]
+
+
+def test_folds_test_every_example_once_and_keep_intents_balanced():
+    examples = labelled("a", 10) + labelled("b", 5) + labelled(None, 5)
+    folds = stratified_folds(examples, 5, seed=1)
+    tested = [e for _, test in folds for e in test]
+    assert sorted(e.text for e in tested) == sorted(e.text for e in examples)
+    for train, test in folds:
+        assert len(train) + len(test) == len(examples)
+        assert [e.intent for e in test].count("a") == 2
+    assert stratified_folds(examples, 5, seed=1) == folds
+
+
+def test_subsample_is_seeded_and_keeps_each_intents_share():
+    examples = labelled("a", 60) + labelled("b", 30) + labelled("c", 10)
+    sample = subsample(examples, 10, seed=3)
+    assert [e.intent for e in sample].count("a") == 6 and [e.intent for e in sample].count("c") == 1
+    assert subsample(examples, 10, seed=3) == sample
+    assert subsample(examples, 500, seed=3) == examples
+
+
+# --- scores -----------------------------------------------------------------------------------------------------
+
+def test_accuracy_and_macro_f1_on_a_hand_made_case():
+    gold = ["a", "a", "a", "b"]
+    predicted = ["a", "a", "b", "b"]
+    assert metrics.accuracy(gold, predicted) == 0.75
+    # a: precision 1, recall 2/3 -> F1 0.8; b: precision 1/2, recall 1 -> F1 2/3
+    assert metrics.macro_f1(gold, predicted) == pytest.approx((0.8 + 2 / 3) / 2)
+
+
+def test_macro_f1_weighs_rare_labels_like_common_ones():
+    gold = ["a"] * 9 + ["b"]
+    predicted = ["a"] * 10
+    assert metrics.accuracy(gold, predicted) == 0.9
+    assert metrics.macro_f1(gold, predicted) == pytest.approx((18 / 19 + 0.0) / 2)
+
+
+def test_in_scope_accuracy_and_oos_recall():
+    gold = ["a", "b", None, None]
+    predicted = ["a", None, None, "a"]  # declining an in-scope example is wrong; half the oos are declined
+    assert metrics.in_scope_accuracy(gold, predicted) == 0.5
+    assert metrics.oos_recall(gold, predicted) == 0.5
+    assert math.isnan(metrics.oos_recall(["a"], ["a"]))
+
+
+def test_entity_f1_needs_type_start_and_end_to_match_exactly():
+    gold = [[Span(0, 4, "city", "rome"), Span(8, 13, "date", "today")], [Span(2, 5, "genre", "pop")]]
+    predicted = [[Span(0, 4, "city", "Rome"),  # right: the value is not scored
+                  Span(8, 12, "date", "toda")],  # one character short: wrong
+                 [Span(2, 5, "artist", "pop")]]  # wrong type
+    # 1 hit, 3 predicted, 3 gold
+    assert metrics.entity_micro_f1(gold, predicted) == pytest.approx(1 / 3)
+    assert metrics.entity_micro_f1([[], []], [[], []]) == 1.0
+    assert metrics.entity_micro_f1([[Span(0, 1, "x", "a")]], [[]]) == 0.0
+
+
+def test_spans_of_different_examples_never_match_each_other():
+    span = Span(0, 3, "x", "abc")
+    assert metrics.entity_micro_f1([[span], []], [[], [span]]) == 0.0
+
+
+def test_percentile_interpolates_like_numpy():
+    assert metrics.percentile([4, 1, 3, 2], 0.5) == 2.5
+    assert metrics.percentile([1, 2, 3, 4, 5], 0.95) == pytest.approx(4.8)
+    assert math.isnan(metrics.percentile([], 0.5))
+
+
+def test_fallback_and_the_trained_oos_class_both_count_as_out_of_scope():
+    assert predicted_label("nlu_fallback", "oos") is None
+    assert predicted_label("oos", "oos") is None
+    assert predicted_label("book", "oos") == "book"
+    assert predicted_label("oos", None) == "oos"
+
+
+def test_only_steps_that_declare_the_key_get_the_oos_label():
+    config = {"pipeline": [{"name": "Ours", "out_of_scope_intent": None}, {"name": "DIETClassifier"}]}
+    assert with_oos_label(config, "oos")["pipeline"] == [{"name": "Ours", "out_of_scope_intent": "oos"},
+                                                         {"name": "DIETClassifier"}]
+
+
+# --- report -----------------------------------------------------------------------------------------------------
+
+def test_table_shows_only_columns_that_apply_and_marks_missing_numbers():
+    results = [PipelineResult("ours", {"intent_accuracy": 0.987, "train_seconds": 12.34}),
+               PipelineResult("diet", {"intent_accuracy": math.nan})]
+    lines = report.table(results).splitlines()
+    assert lines[0] == "| pipeline | intent acc % | train s |"
+    assert lines[2:] == ["| ours | 98.7 | 12.3 |", "| diet | - | - |"]
+
+
+def test_rerun_replaces_only_its_own_section(tmp_path: Path):
+    path = tmp_path / "benchmarks.md"
+    report.write_section(path, "snips", report.section("snips", "snips", "first"))
+    report.write_section(path, "clinc", report.section("clinc", "clinc", "other"))
+    report.write_section(path, "snips", report.section("snips", "snips", "second"))
+    text = path.read_text()
+    assert "second" in text and "first" not in text and "other" in text
+    assert text.count("benchmark:snips:start") == 1 and text.index("snips") < text.index("clinc")
+
+
+def test_published_numbers_are_quoted_from_source_md(tmp_path: Path):
+    (tmp_path / "SOURCE.md").write_text("# Data\n\n- notes\n\nPublished reference numbers (test):\n"
+                                        "| model | acc |\n|---|---|\n| BERT | 98.6 |\n\nMore text.\n")
+    assert report.references(tmp_path) == ("Published reference numbers (test):\n\n| model | acc |\n|---|---|\n"
+                                           "| BERT | 98.6 |")
+    assert report.references(tmp_path / "missing") is None
+
+
+# --- Rasa -------------------------------------------------------------------------------------------------------
+
+@pytest.mark.rasa
+def test_our_component_trains_the_configured_oos_intent_as_out_of_scope(tmp_path: Path, monkeypatch):
+    pytest.importorskip("rasa")
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from components import transformer_nlu
+
+    seen: list[Example] = []
+
+    class _Saved:
+        def save(self, directory: Path) -> None:
+            (Path(directory) / "model").write_text("stub")
+
+    def fake_train(examples, config):
+        seen.extend(examples)
+        return _Saved(), "stub report"
+
+    monkeypatch.setattr(transformer_nlu, "train_joint", fake_train)
+    config = {**transformer_nlu.TransformerNLU.get_default_config(), "out_of_scope_intent": "oos"}
+    component = transformer_nlu.TransformerNLU.create(config, LocalModelStorage(tmp_path), Resource("nlu"),
+                                                      ExecutionContext(GraphSchema({}), "test"))
+    component.train(TrainingData([Message.build("hi", "greet"), Message.build("what is pi", "oos")]))
+    assert [(e.text, e.intent) for e in seen] == [("hi", "greet"), ("what is pi", None)]
+
+
+def tiny_encoder(directory: Path) -> Path:
+    """A one-layer BERT with the real tokenizer: the plumbing is under test here, not the model."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from assistant.nlu.joint_model import default_base_model
+
+    tokenizer = AutoTokenizer.from_pretrained(default_base_model())
+    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=64)).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def shrunk_pipeline(name: str, step_name: str, override: dict, directory: Path) -> str:
+    """A shipped pipeline with its learning step cut down to a quick run, written to `directory`."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "benchmarks" / "pipelines" / f"{name}.yml").read_text())
+    next(step for step in config["pipeline"] if step["name"].endswith(step_name)).update(override)
+    (directory / f"{name}.yml").write_text(yaml.safe_dump(config))
+    return str(directory / f"{name}.yml")
+
+
+@pytest.mark.rasa
+def test_one_tiny_run_scores_both_pipelines(tmp_path: Path):
+    """Both shipped pipelines, cut to one epoch, on a few examples with entities and out-of-scope ones."""
+    pytest.importorskip("rasa")
+    from benchmarks.nlu.cli import main
+
+    rows = BIO_ROWS * 3 + [("tell me a joke about cats", "O O O O O O", "oos"),
+                           ("what is the meaning of life", "O O O O O O", "oos")] * 2
+    write_bio(tmp_path / "tiny" / "train", rows)
+    write_bio(tmp_path / "tiny" / "test", rows[:4] + rows[-2:])
+    ours = {"epochs": 1, "batch_size": 8, "max_length": 16, "base_model": str(tiny_encoder(tmp_path / "bert"))}
+    diet = {"epochs": 1, "number_of_transformer_layers": 0}
+    pipelines = [shrunk_pipeline("ours", "TransformerNLU", ours, tmp_path),
+                 shrunk_pipeline("diet", "DIETClassifier", diet, tmp_path)]
+    out = tmp_path / "benchmarks.md"
+    results = main(["--data", str(tmp_path / "tiny"), "--pipelines", ",".join(pipelines), "--oos-label", "oos",
+                    "--out", str(out)])
+    assert [r.name for r in results] == ["ours", "diet"]
+    for result in results:
+        for key in ("intent_accuracy", "macro_f1", "entity_f1", "in_scope_accuracy", "oos_recall"):
+            assert 0.0 <= result.scores[key] <= 1.0
+        assert result.scores["train_seconds"] > 0 and 0 < result.scores["p50_ms"] <= result.scores["p95_ms"]
+        assert result.scores["model_mib"] > 0 and result.scores["peak_rss_mib"] > 0
+    text = out.read_text()
+    assert "| ours |" in text and "| diet |" in text and "--oos-label oos" in text

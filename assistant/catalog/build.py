@@ -28,6 +28,7 @@ import sqlite_utils
 
 from assistant.catalog.generate import block_count, generate_block
 from assistant.catalog.model import PRODUCT_COLUMNS, REVIEW_COLUMNS, VARIANT_COLUMNS, Product
+from assistant.search.embeddings import carry_embeddings
 
 SCHEMA_VERSION = 1
 FTS_COLUMNS = ("title", "brand", "description", "category", "subcategory")
@@ -279,6 +280,7 @@ def build_catalog(db_path: Path, count: int = 2400, seed: int = 7, *, force: boo
     # Workers fork first, so they never inherit the open database connection.
     with _generator_pool(workers) as pool, replacing(db_path) as db, _progress_bar(progress, count) as bar:
         counts = _write_rows(db, _demo_rows(count, seed, pool, workers), bar)
+        carry_embeddings(db.conn, db_path)
         finish_catalog(db, source="generator", generator_seed=seed, generator_version=generator_version())
     return BuildReport(db_path, counts.products, counts.variants, counts.reviews, time.perf_counter() - started)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from assistant.catalog.build import finish_catalog, replacing, write_products
 from assistant.catalog.model import Product, Review, Variant
+from assistant.search.embeddings import carry_embeddings
 
 MAX_ERRORS = 20
 FORMATS = ("shopify", "csv", "json")
@@ -603,6 +604,7 @@ def import_catalog(db_path: Path, source: Path, *, fmt: str | None = None, repla
             if not replace and db["products"].exists():
                 _remove_products(db.conn, [p.id for p in products])
             counts = write_products(db, products)
+            carry_embeddings(db.conn, db_path)
             finish_catalog(db, source=f"import:{fmt}:{source.name}", generator_seed=None, generator_version=None)
     except sqlite3.IntegrityError as error:
         raise CatalogImportError([f"cannot add these products to the current catalog: {error}"]) from error

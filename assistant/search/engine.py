@@ -6,6 +6,10 @@ text only ranks: all its words must match (bm25 order), else any of them; when n
 answer and `text_match` says "none" so the reply can say the words were not found. A query that is nothing
 but text returns nothing in that case instead of the whole catalog. User text never reaches MATCH as syntax:
 it is cut into word tokens, each one quoted.
+
+When the catalog has product embeddings (assistant.search.embeddings), free text also finds products by
+meaning ("keep my coffee hot on a hike" -> insulated bottles): full-text and embedding candidates, each drawn
+only from what the filters allow, are fused by reciprocal rank. Without embeddings search is full text only.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+from assistant.search.embeddings import EmbeddingIndex, index_for, query_vector
 from assistant.search.prices import PriceRange
 from assistant.search.query import SearchQuery, money
 
@@ -21,7 +26,13 @@ JSON_COLUMNS = ("colors", "sizes", "specs", "tags")
 PRIOR_REVIEWS = 10  # reviews' worth of weight given to the catalog's mean rating (Bayesian average)
 MAX_TEXT_TOKENS = 12
 RELAXABLE = ("price", "size", "color", "brand", "rating", "on_sale")
-_INTERNAL = ("_score", "_rank")
+_INTERNAL = ("_score", "_rank", "_rowid")
+CANDIDATES = 100  # from each of full text and embeddings, before fusion
+RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.): damps the weight of the very first ranks
+MIN_SIMILARITY = 0.3  # cosine below which an embedding neighbour is noise, not a match (MiniLM)
+MMR_LAMBDA = 0.7  # relevance vs. novelty on a relevance page
+SAME_KIND = 0.75  # cosine (MiniLM) typical of two products of the same kind: only closer pairs count as repeats
+TEXT_WEIGHT = {"all": 1.0, "any": 0.5}  # a match on only some of the words is weaker evidence than meaning
 
 
 @dataclass
@@ -122,6 +133,15 @@ def _mean_rating(conn) -> float:
     return float(mean) if mean is not None else 3.0
 
 
+# the rating as a Bayesian average: PRIOR_REVIEWS reviews at the catalog's mean, plus the product's own
+_SCORE = "(? * ? + COALESCE(p.rating, ?) * COALESCE(p.review_count, 0)) / (? + COALESCE(p.review_count, 0))"
+
+
+def _score_params(conn) -> list:
+    mean = _mean_rating(conn)
+    return [PRIOR_REVIEWS, mean, mean, PRIOR_REVIEWS]
+
+
 def decode_row(row: dict) -> dict:
     """A products row as plain Python: JSON columns decoded, ranking helpers dropped."""
     for column in JSON_COLUMNS:
@@ -132,31 +152,34 @@ def decode_row(row: dict) -> dict:
     return row
 
 
-def _run(conn, query: SearchQuery, limit: int, match: str | None) -> SearchResult:
+def _where(query: SearchQuery, match: str | None) -> tuple[str, str, list]:
+    """FROM and WHERE (with parameters) selecting the products that meet the hard filters and `match`, an FTS5
+    expression, when given."""
     clauses, params = _filters(query)
     source = "products p"
-    rank = "0"
     if match is not None:
         source += " JOIN products_fts ON products_fts.rowid = p.rowid"
-        rank = "bm25(products_fts)"
         clauses.insert(0, "products_fts MATCH ?")
         params.insert(0, match)
-    where = " AND ".join(clauses)
+    return source, " AND ".join(clauses), params
+
+
+def _run(conn, query: SearchQuery, limit: int, match: str | None) -> SearchResult:
+    source, where, params = _where(query, match)
+    rank = "0" if match is None else "bm25(products_fts)"
     total = conn.execute(f"SELECT COUNT(*) FROM {source} WHERE {where}", params).fetchone()[0]
-    mean = _mean_rating(conn)
-    score = ("(? * ? + COALESCE(p.rating, ?) * COALESCE(p.review_count, 0)) "
-             "/ (? + COALESCE(p.review_count, 0))")
     cursor = conn.execute(
-        f"SELECT p.*, {score} AS _score, {rank} AS _rank FROM {source} WHERE {where} "
+        f"SELECT p.*, {_SCORE} AS _score, {rank} AS _rank FROM {source} WHERE {where} "
         f"ORDER BY {_ORDER.get(query.sort, _ORDER['relevance'])} LIMIT ? OFFSET ?",
-        [PRIOR_REVIEWS, mean, mean, PRIOR_REVIEWS, *params, max(limit, 0), max(query.offset, 0)])
+        [*_score_params(conn), *params, max(limit, 0), max(query.offset, 0)])
     columns = [d[0] for d in cursor.description]
     return SearchResult([decode_row(dict(zip(columns, row))) for row in cursor], total)
 
 
 def search(db, query: SearchQuery, limit: int = 5) -> SearchResult:
-    """Products meeting every constraint of `query`, in `query.sort` order. "relevance" means text match (bm25)
-    first, then the rating weighted by its review count (a Bayesian average), then the lower price.
+    """Products meeting every constraint of `query`, in `query.sort` order. "relevance" means text match first
+    (bm25 fused with embedding similarity when the catalog has embeddings, see `_hybrid`), then the rating
+    weighted by its review count (a Bayesian average), then the lower price.
 
     `db` is a sqlite_utils.Database or a sqlite3.Connection. Ties end on the product id, so results are
     deterministic; `query.offset` pages through them.
@@ -165,13 +188,131 @@ def search(db, query: SearchQuery, limit: int = 5) -> SearchResult:
     tokens = text_tokens(query.text)
     if not tokens:
         return _run(conn, query, limit, None)
-    for mode in ("all", "any")[: 1 if len(tokens) == 1 else 2]:
+    index = index_for(conn)
+    if index is not None:
+        return _hybrid(conn, index, query, limit, tokens)
+    for mode in _modes(tokens):
         result = _run(conn, query, limit, match_expression(tokens, mode))
         if result.total:
             return replace(result, text_match=mode)
+    return _text_not_found(conn, query, limit)
+
+
+def _modes(tokens: list[str]) -> tuple[str, ...]:
+    return ("all", "any")[: 1 if len(tokens) == 1 else 2]
+
+
+def _text_not_found(conn, query: SearchQuery, limit: int) -> SearchResult:
     if not _has_filters(query):
         return SearchResult([], 0, "none")
     return replace(_run(conn, query, limit, None), text_match="none")
+
+
+# ---- hybrid: full text and embeddings, fused -----------------------------------------------------------------
+def _select(conn, query: SearchQuery, columns: str, match: str | None, order: str, limit: int | None) -> list:
+    """Rows of `columns` from the products meeting the hard filters (and `match`, an FTS5 expression)."""
+    source, where, params = _where(query, match)
+    tail = f" ORDER BY {order}" if order else ""
+    if limit is not None:
+        tail += " LIMIT ?"
+        params.append(limit)
+    return conn.execute(f"SELECT {columns} FROM {source} WHERE {where}{tail}", params).fetchall()
+
+
+def _text_candidates(conn, query: SearchQuery, tokens: list[str], depth: int) -> tuple[list[int], int, str]:
+    """The best `depth` full-text matches (rowids, bm25 order), how many match in all, and the mode that
+    matched ("" when none did)."""
+    for mode in _modes(tokens):
+        match = match_expression(tokens, mode)
+        total = _select(conn, query, "COUNT(*)", match, "", None)[0][0]
+        if total:
+            rows = _select(conn, query, "p.rowid", match, "bm25(products_fts), p.id", depth)
+            return [r[0] for r in rows], total, mode
+    return [], 0, ""
+
+
+def _allowed_rowids(conn, query: SearchQuery) -> list[int] | None:
+    """The products the hard filters allow; None when only the in-stock rule applies (the index knows that)."""
+    return [r[0] for r in _select(conn, query, "p.rowid", None, "", None)] if _has_filters(query) else None
+
+
+def _fuse(*rankings: tuple[list[int], float]) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion: each (list, weight) adds weight / (RRF_K + rank) to a product's score."""
+    fused: dict[int, float] = {}
+    for ranking, weight in rankings:
+        for rank, rowid in enumerate(ranking, start=1):
+            fused[rowid] = fused.get(rowid, 0.0) + weight / (RRF_K + rank)
+    return fused
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
+
+
+def _products(conn, rowids: list[int]) -> dict[int, dict]:
+    """Rows by rowid, with the Bayesian-average rating as `_score` (for the rating sort)."""
+    cursor = conn.execute(f"SELECT p.rowid AS _rowid, p.*, {_SCORE} AS _score FROM products p "
+                          f"WHERE p.rowid IN ({_placeholders(rowids)})", [*_score_params(conn), *rowids])
+    columns = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(columns, row)) for row in cursor}
+
+
+def _mmr(order: list[int], relevance: dict[int, float], index: EmbeddingIndex, count: int) -> list[int]:
+    """Maximal marginal relevance over the first `count` places: each next product is the one most relevant and
+    least redundant with those already chosen, so a page is not five near-identical items. Similarity only
+    counts as redundancy above SAME_KIND (products of one kind are alike; that is not repetition), else
+    diversity would pull unrelated products onto the page. The rest keep `order`."""
+    if count <= 1 or len(order) <= 1:
+        return order
+    similarity = index.similarities(order)
+    top = max(relevance[r] for r in order) or 1.0
+    gain = [MMR_LAMBDA * relevance[r] / top for r in order]
+    chosen: list[int] = []
+    redundancy = [0.0] * len(order)  # each candidate's redundancy with the closest chosen one
+    left = list(range(len(order)))
+    while left and len(chosen) < count:
+        best = max(left, key=lambda i: (gain[i] - (1 - MMR_LAMBDA) * redundancy[i], -i))
+        left.remove(best)
+        chosen.append(best)
+        redundancy = [max(r, (float(similarity[i, best]) - SAME_KIND) / (1 - SAME_KIND))
+                      for i, r in enumerate(redundancy)]
+    return [order[i] for i in chosen] + [order[i] for i in left]
+
+
+_SORT_KEYS = {
+    "price_asc": lambda p, rel: (p["final_price"], -rel, -p["_score"], p["id"]),
+    "price_desc": lambda p, rel: (-p["final_price"], -rel, -p["_score"], p["id"]),
+    "rating": lambda p, rel: (-p["_score"], -rel, p["final_price"], p["id"]),
+}
+
+
+def _hybrid(conn, index: EmbeddingIndex, query: SearchQuery, limit: int, tokens: list[str]) -> SearchResult:
+    """Full-text (bm25) and embedding neighbours, both drawn only from the products the hard filters allow,
+    fused by reciprocal rank; matches on only some of the words are kept only when close in meaning too. A
+    product whose title is exactly the text comes first; the rest of a relevance page is diversified (MMR).
+    Other sorts order the fused candidates by price or rating."""
+    depth = CANDIDATES * max(1, math.ceil((query.offset + limit) / CANDIDATES))  # same pool for nearby pages
+    vector = query_vector(query.text)
+    text_ids, text_total, mode = _text_candidates(conn, query, tokens, depth)
+    if mode == "any":  # some of the words, not the meaning: a product far from the query is noise
+        scores = index.scores(vector, text_ids)
+        text_ids = [r for r in text_ids if scores.get(r, MIN_SIMILARITY) >= MIN_SIMILARITY]
+        text_total = len(text_ids)
+    near_ids = [rowid for rowid, _ in index.top_k(vector, depth, _allowed_rowids(conn, query), MIN_SIMILARITY)]
+    fused = _fuse((text_ids, TEXT_WEIGHT.get(mode, 0.0)), (near_ids, 1.0))
+    if not fused:
+        return _text_not_found(conn, query, limit)
+    rows = _products(conn, list(fused))
+    wanted = _normalised(query.text)
+    exact = sorted((r for r in fused if _normalised(rows[r]["title"]) == wanted), key=lambda r: rows[r]["id"])
+    ranked = sorted((r for r in fused if r not in exact), key=lambda r: (-fused[r], rows[r]["id"]))
+    if query.sort in _SORT_KEYS:
+        ranked = sorted(exact + ranked, key=lambda r: _SORT_KEYS[query.sort](rows[r], fused[r]))
+    else:
+        ranked = exact + _mmr(ranked, fused, index, query.offset + limit - len(exact))
+    page = ranked[max(query.offset, 0): max(query.offset, 0) + max(limit, 0)]
+    total = text_total + len(set(near_ids) - set(text_ids))
+    return SearchResult([decode_row(rows[r]) for r in page], total, mode or "any")
 
 
 # ---- nothing found: what would help ------------------------------------------------------------------------

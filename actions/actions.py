@@ -20,6 +20,8 @@ from assistant.knowledge.policies import answer_policy
 
 logger = logging.getLogger(__name__)
 
+TERMINAL_CHANNEL = "cmdline"  # the input channel name `rasa shell` reports
+
 
 @lru_cache(maxsize=1)
 def shop() -> Shop:
@@ -45,8 +47,16 @@ def _entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
 
 
-def _send(dispatcher: CollectingDispatcher, reply: Reply) -> list[EventType]:
-    dispatcher.utter_message(text=reply.text, json_message=reply.payload, buttons=reply.buttons or None)
+def _buttons(tracker: Tracker, buttons: list[dict]) -> list[dict] | None:
+    """Quick replies, except in `rasa shell`: its button menu takes over the keyboard, so a typed answer would be
+    lost and the first option picked instead. The text of every such reply says what can be typed."""
+    if not buttons or tracker.get_latest_input_channel() == TERMINAL_CHANNEL:
+        return None
+    return buttons
+
+
+def _send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> list[EventType]:
+    dispatcher.utter_message(text=reply.text, json_message=reply.payload, buttons=_buttons(tracker, reply.buttons))
     if reply.state is None:
         return []
     return [
@@ -69,7 +79,7 @@ class _ShopAction(Action, ABC):
     def reply(self, tracker: Tracker) -> Reply: ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return _send(dispatcher, self.reply(tracker))
+        return _send(dispatcher, tracker, self.reply(tracker))
 
 
 class ActionSearchProducts(_ShopAction):
@@ -264,7 +274,7 @@ class ActionAskSize(Action):
         sizes = sorted({v["size"] for v in shop().available(product_id) if v["size"]}, key=_size_key)
         buttons = [{"title": s, "payload": f'/inform{{"size": "{s}"}}'} for s in sizes]
         dispatcher.utter_message(text=f"Which size would you like for {the(product['title'])}? "
-                                      f"In stock: {', '.join(sizes)}.", buttons=buttons)
+                                      f"In stock: {', '.join(sizes)}.", buttons=_buttons(tracker, buttons))
         return []
 
 
@@ -279,7 +289,7 @@ class ActionAskColor(Action):
         colors = sorted({v["color"] for v in shop().available(product_id, size=size) if v["color"]})
         buttons = [{"title": c, "payload": f'/inform{{"color": "{c}"}}'} for c in colors]
         dispatcher.utter_message(text=f"Which colour would you like for {the(product['title'])}? "
-                                      f"Available: {', '.join(colors)}.", buttons=buttons)
+                                      f"Available: {', '.join(colors)}.", buttons=_buttons(tracker, buttons))
         return []
 
 

@@ -28,6 +28,7 @@ import sqlite_utils
 
 from assistant.catalog.generate import block_count, generate_block
 from assistant.catalog.model import PRODUCT_COLUMNS, REVIEW_COLUMNS, VARIANT_COLUMNS, Product
+from assistant.progress import progress_bar
 from assistant.search.embeddings import carry_embeddings
 
 SCHEMA_VERSION = 1
@@ -246,17 +247,6 @@ def _demo_rows(count: int, seed: int, pool: ProcessPoolExecutor | None, workers:
         yield pending.popleft().result()
 
 
-@contextlib.contextmanager
-def _progress_bar(enabled: bool, total: int):
-    if not enabled:
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit=" products", desc="catalog", mininterval=0.5, leave=False) as bar:
-        yield bar
-
-
 def _auto_workers(count: int) -> int:
     """Up to 4 generator processes for big catalogs on machines with spare cores, else 1 (in-process)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -278,7 +268,8 @@ def build_catalog(db_path: Path, count: int = 2400, seed: int = 7, *, force: boo
         workers = _auto_workers(count)
     started = time.perf_counter()
     # Workers fork first, so they never inherit the open database connection.
-    with _generator_pool(workers) as pool, replacing(db_path) as db, _progress_bar(progress, count) as bar:
+    with (_generator_pool(workers) as pool, replacing(db_path) as db,
+          progress_bar(progress, count, "catalog") as bar):
         counts = _write_rows(db, _demo_rows(count, seed, pool, workers), bar)
         carry_embeddings(db.conn, db_path)
         finish_catalog(db, source="generator", generator_seed=seed, generator_version=generator_version())

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.progress import progress_bar
+
 logger = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -158,24 +160,13 @@ def plan_update(conn: sqlite3.Connection, *, everything: bool = False) -> Plan:
     return Plan(texts, list(stored), kept)
 
 
-@contextlib.contextmanager
-def _progress_bar(enabled: bool, total: int):
-    if not enabled:
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit=" products", desc="embeddings", mininterval=0.5, leave=False) as bar:
-        yield bar
-
-
 def apply_plan(conn: sqlite3.Connection, plan: Plan, *, progress: bool = True, batch: int = 256) -> None:
     """Delete the rows of removed products and write fresh vectors, one transaction per batch."""
     create_table(conn)
     with conn:
         conn.executemany(f"DELETE FROM {TABLE} WHERE product_id = ?", [(i,) for i in plan.removed])
     items = list(plan.texts.items())
-    with _progress_bar(progress, len(items)) as bar:
+    with progress_bar(progress, len(items), "embeddings") as bar:
         for start in range(0, len(items), batch):
             chunk = items[start:start + batch]
             vectors = encode([text for _, (_, text) in chunk])

@@ -134,9 +134,11 @@ def write_products(db: sqlite_utils.Database, products: Iterable[Product], *, ba
     return _write_rows(db, map(_rows, _batches(products, batch_size)))
 
 
-def finish_catalog(db: sqlite_utils.Database, **meta: object) -> None:
-    """Indexes, the FTS5 index (rebuilt from scratch, so it matches the rows exactly), planner statistics and
-    the meta table. Call once after all writes."""
+def finish_catalog(db: sqlite_utils.Database, replaces: Path, **meta: object) -> None:
+    """Indexes, the FTS5 index (rebuilt from scratch, so it matches the rows exactly), the embeddings of products
+    whose text did not change (from the catalog file this one `replaces`), planner statistics and the meta table.
+    Call once after all writes."""
+    carry_embeddings(db.conn, replaces)
     for table, indexes in _INDEXES.items():
         for columns in indexes:
             db[table].create_index(columns, if_not_exists=True)
@@ -271,8 +273,7 @@ def build_catalog(db_path: Path, count: int = 2400, seed: int = 7, *, force: boo
     with (_generator_pool(workers) as pool, replacing(db_path) as db,
           progress_bar(progress, count, "catalog") as bar):
         counts = _write_rows(db, _demo_rows(count, seed, pool, workers), bar)
-        carry_embeddings(db.conn, db_path)
-        finish_catalog(db, source="generator", generator_seed=seed, generator_version=generator_version())
+        finish_catalog(db, db_path, source="generator", generator_seed=seed, generator_version=generator_version())
     return BuildReport(db_path, counts.products, counts.variants, counts.reviews, time.perf_counter() - started)
 
 

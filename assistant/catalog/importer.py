@@ -22,7 +22,6 @@ from pathlib import Path
 
 from assistant.catalog.build import finish_catalog, replacing, write_products
 from assistant.catalog.model import Product, Review, Variant
-from assistant.search.embeddings import carry_embeddings
 
 MAX_ERRORS = 20
 FORMATS = ("shopify", "csv", "json")
@@ -604,8 +603,8 @@ def import_catalog(db_path: Path, source: Path, *, fmt: str | None = None, repla
             if not replace and db["products"].exists():
                 _remove_products(db.conn, [p.id for p in products])
             counts = write_products(db, products)
-            carry_embeddings(db.conn, db_path)
-            finish_catalog(db, source=f"import:{fmt}:{source.name}", generator_seed=None, generator_version=None)
+            finish_catalog(db, db_path, source=f"import:{fmt}:{source.name}", generator_seed=None,
+                           generator_version=None)
     except sqlite3.IntegrityError as error:
         raise CatalogImportError([f"cannot add these products to the current catalog: {error}"]) from error
     return ImportReport(db_path, source, fmt, counts.products, counts.variants, skipped, tuple(warnings))

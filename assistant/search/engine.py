@@ -106,9 +106,14 @@ def _has_filters(query: SearchQuery) -> bool:
                 or query.price or query.min_rating is not None or query.on_sale)
 
 
+def words(text: str) -> list[str]:
+    """The lower-case words of `text`; quotes, operators and other punctuation are dropped."""
+    return re.findall(r"[^\W_]+", text.lower())
+
+
 def text_tokens(text: str) -> list[str]:
-    """Word tokens of the free text, lower case, at most MAX_TEXT_TOKENS (quotes and operators are dropped)."""
-    return list(dict.fromkeys(re.findall(r"[^\W_]+", text.lower())))[:MAX_TEXT_TOKENS]
+    """The distinct words of the free text, at most MAX_TEXT_TOKENS."""
+    return list(dict.fromkeys(words(text)))[:MAX_TEXT_TOKENS]
 
 
 def match_expression(tokens: list[str], mode: str) -> str:
@@ -245,10 +250,6 @@ def _fuse(*rankings: tuple[list[int], float]) -> dict[int, float]:
     return fused
 
 
-def _normalised(text: str) -> str:
-    return " ".join(re.findall(r"[^\W_]+", text.lower()))
-
-
 def _products(conn, rowids: list[int]) -> dict[int, dict]:
     """Rows by rowid, with the Bayesian-average rating as `_score` (for the rating sort)."""
     cursor = conn.execute(f"SELECT p.rowid AS _rowid, p.*, {_SCORE} AS _score FROM products p "
@@ -303,8 +304,8 @@ def _hybrid(conn, index: EmbeddingIndex, query: SearchQuery, limit: int, tokens:
     if not fused:
         return _text_not_found(conn, query, limit)
     rows = _products(conn, list(fused))
-    wanted = _normalised(query.text)
-    exact = sorted((r for r in fused if _normalised(rows[r]["title"]) == wanted), key=lambda r: rows[r]["id"])
+    wanted = words(query.text)
+    exact = sorted((r for r in fused if words(rows[r]["title"]) == wanted), key=lambda r: rows[r]["id"])
     ranked = sorted((r for r in fused if r not in exact), key=lambda r: (-fused[r], rows[r]["id"]))
     if query.sort in _SORT_KEYS:
         ranked = sorted(exact + ranked, key=lambda r: _SORT_KEYS[query.sort](rows[r], fused[r]))

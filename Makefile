@@ -1,7 +1,8 @@
 # Entry points; the scripts hold the logic so they also work without make.
 VENV ?= .venv
 
-.PHONY: run test setup catalog train shell actions lookups benchmark-nlu
+.PHONY: run test setup catalog train shell actions lookups benchmark-nlu benchmark-search-relevance \
+        benchmark-search-latency benchmark-search-bestbuy
 
 run:            ## set up if needed, then run the action server and the Rasa server
 	scripts/run.sh
@@ -29,3 +30,13 @@ actions: setup
 
 benchmark-nlu: setup  ## ours vs DIET: make benchmark-nlu DATA=project|DIR|FILE.json|FILE.csv ARGS="--oos-label oos"
 	$(VENV)/bin/python -m benchmarks.nlu --data $(or $(DATA),project) $(ARGS)
+
+benchmark-search-relevance: setup  ## NDCG@10 of hybrid vs full-text vs embedding search on the demo catalog
+	$(VENV)/bin/python -m benchmarks.search relevance $(ARGS)
+
+SIZES ?= 10000,100000,1000000
+benchmark-search-latency: setup  ## search p50/p95 on generated catalogs (2 torch threads): make benchmark-search-latency SIZES=10000
+	$(VENV)/bin/python -m benchmarks.search latency --sizes $(SIZES) $(ARGS)
+
+benchmark-search-bestbuy: setup  ## import, embed and search the public Best Buy catalog (../shared/datasets)
+	$(VENV)/bin/python -m benchmarks.search bestbuy $(ARGS)

@@ -146,6 +146,36 @@ def test_json_import_with_aliases(tmp_path):
     assert json.loads(sock["sizes"]) == ["M", "L"] and json.loads(sock["specs"]) == {"material": "merino wool"}
 
 
+def test_json_product_feed_without_ids_or_stock(tmp_path):
+    """A feed laid out like public e-commerce demo data: a name, a category path, no ids, no inventory, and one
+    title listed twice."""
+    charger = {"name": "Acme - Car Charger - Black", "brand": "Acme", "price": 19.99, "popularity": 10,
+               "categories": ["Cell Phones", "Cell Phone Accessories", "Car Chargers"],
+               "image": "https://example.com/charger.jpg", "description": "Charges two phones at once."}
+    source = tmp_path / "feed.json"
+    source.write_text(json.dumps([charger, {**charger, "price": 17.99, "popularity": 9},
+                                  {"name": "Acme Phone", "brand": "Acme", "categories": ["Cell Phones"], "price": 99}]))
+    report = import_catalog(tmp_path / "catalog.db", source)
+    products = _products(tmp_path / "catalog.db")
+    assert sorted(products) == ["acme-car-charger-black", "acme-car-charger-black-2", "acme-phone"]
+    charger_row = products["acme-car-charger-black"]
+    assert (charger_row["category"], charger_row["image_url"]) == ("car chargers", "https://example.com/charger.jpg")
+    assert products["acme-phone"]["category"] == "cell phones"
+    assert [p["stock"] for p in products.values()] == [1, 1, 1]
+    assert any("counts as in stock" in w for w in report.warnings)
+    assert 'products without an id that share a title get numbered ids' in report.warnings
+    assert 'ignored field "popularity" (2 times)' in report.warnings
+
+    # a file that does track stock keeps a missing one at 0, and a given id must still be unique
+    source.write_text(json.dumps([{"id": "a", "title": "A", "price": 1, "stock": 2},
+                                  {"id": "b", "title": "B", "price": 1}]))
+    import_catalog(tmp_path / "catalog.db", source)
+    assert {i: p["stock"] for i, p in _products(tmp_path / "catalog.db").items()} == {"a": 2, "b": 0}
+    source.write_text(json.dumps([{"id": "a", "title": "A", "price": 1}, {"id": "a", "title": "B", "price": 1}]))
+    with pytest.raises(CatalogImportError, match='"a" is also the id of product 1'):
+        import_catalog(tmp_path / "catalog.db", source)
+
+
 def test_json_errors_name_the_product_and_field(tmp_path):
     source = tmp_path / "bad.json"
     source.write_text(json.dumps([{"title": "A", "price": 5},

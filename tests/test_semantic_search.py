@@ -17,7 +17,7 @@ from assistant.catalog.build import build_catalog, open_catalog
 from assistant.dialogue.shop import Shop
 from assistant.search import embeddings
 from assistant.search.embeddings import TABLE, EmbeddingIndex, embed_catalog, index_for
-from assistant.search.engine import _mmr, search
+from assistant.search.engine import MIN_SIMILARITY, _allowed_rowids, _mmr, _neighbours, search
 from assistant.search.prices import PriceRange
 from assistant.search.query import SearchQuery, build_query
 from tests.test_search_engine import _violations
@@ -119,6 +119,42 @@ def test_hybrid_results_never_break_a_filter(db: sqlite_utils.Database, data: st
     assert [p["id"] for p in search(db, query, limit=20).products] == [p["id"] for p in result.products]
 
 
+@pytest.fixture(scope="module")
+def random_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[sqlite_utils.Database, EmbeddingIndex]:
+    """A 400-product catalog with random 8-dimensional vectors: cosines spread widely, so a filtered neighbour
+    search ends in each of its ways (enough allowed, below the similarity floor, everything seen, fallback)."""
+    path = tmp_path_factory.mktemp("random") / "catalog.db"
+    build_catalog(path, count=400, seed=7, progress=False)
+    rng = np.random.default_rng(5)
+    with sqlite3.connect(path) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM products")]
+        conn.executemany(f"INSERT INTO {TABLE} VALUES (?, 'x', ?)",
+                         [(i, rng.normal(size=8).astype(np.float32).tobytes()) for i in ids])
+    db = open_catalog(path)
+    return db, EmbeddingIndex.load(db.conn, "cpu")
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_filtered_neighbours_are_the_exact_top_k_of_the_allowed_products(
+        random_index: tuple[sqlite_utils.Database, EmbeddingIndex], data: st.DataObject) -> None:
+    db, index = random_index
+    categories = [r[0] for r in db.execute("SELECT DISTINCT category FROM products ORDER BY 1")]
+    brands = [r[0] for r in db.execute("SELECT DISTINCT brand FROM products ORDER BY 1")]
+    query = SearchQuery(
+        category=data.draw(st.none() | st.sampled_from(categories)),
+        brands=data.draw(st.lists(st.sampled_from(brands), max_size=2, unique=True)),
+        colors=data.draw(st.lists(st.sampled_from(["black", "blue", "red", "grey"]), max_size=2)),
+        size=data.draw(st.none() | st.sampled_from(["M", "10"])),
+        price=data.draw(st.none() | st.builds(PriceRange, st.none() | st.integers(0, 150).map(float),
+                                              st.none() | st.integers(20, 400).map(float))),
+        on_sale=data.draw(st.booleans()))
+    vector = np.random.default_rng(data.draw(st.integers(0, 10_000))).normal(size=8).astype(np.float32)
+    depth = data.draw(st.sampled_from([1, 3, 10, 20]))
+    expected = [r for r, _ in index.top_k(vector, depth, _allowed_rowids(db.conn, query), MIN_SIMILARITY)]
+    assert _neighbours(db.conn, index, query, vector, depth) == expected
+
+
 def test_top_k_is_exact_across_chunks_and_respects_the_allowed_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embeddings, "CHUNK_ROWS", 7)
     rng = np.random.default_rng(3)
@@ -148,6 +184,20 @@ def test_only_a_changed_product_is_re_embedded(copy: Path) -> None:
     assert removed not in after and after[changed] != before[changed]
     assert all(after[i] == before[i] for i in after if i != changed)
     assert embed_catalog(copy, progress=False).up_to_date
+
+
+def test_search_follows_a_product_whose_text_changed(copy: Path) -> None:
+    """Re-embedding is what moves a product in meaning (the full-text index here is stale on purpose: only
+    the embeddings are looked at), and a running process picks up the new vectors."""
+    need = SearchQuery(text="a soft wool blanket for picnics in the park")
+    before = search(open_catalog(copy), need, limit=3, signals="embeddings").products  # loads this version's index
+    with sqlite3.connect(copy) as conn:
+        changed = conn.execute("SELECT id FROM products WHERE category = 'tents' AND stock > 0 LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE products SET title = 'Harbor Lane Picnic Blanket', "
+                     "description = 'A soft wool blanket for picnics in the park.' WHERE id = ?", [changed])
+    assert changed not in [p["id"] for p in before]
+    assert embed_catalog(copy, progress=False).embedded == 1
+    assert search(open_catalog(copy), need, limit=3, signals="embeddings").products[0]["id"] == changed
 
 
 def test_a_rebuild_keeps_the_vectors_of_unchanged_products(copy: Path) -> None:

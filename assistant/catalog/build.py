@@ -35,6 +35,10 @@ SCHEMA_VERSION = 1
 FTS_COLUMNS = ("title", "brand", "description", "category", "subcategory")
 _INDEXES = {"products": (("category",), ("brand",), ("final_price",), ("rating",), ("category", "final_price")),
             "variants": (("product_id",), ("size", "stock")), "reviews": (("product_id",),)}
+# Search compares category and brand case-insensitively (COLLATE NOCASE), which only an index of the same
+# collation can serve: without these, a category or brand filter scans the whole products table.
+_NOCASE_INDEXES = {"idx_products_category_nocase": "category COLLATE NOCASE, final_price",
+                   "idx_products_brand_nocase": "brand COLLATE NOCASE"}
 _GENERATOR_SOURCES = ("generate.py", "vocabulary.py", "model.py")
 PARALLEL_ABOVE = 50_000  # products; below this, starting worker processes costs more than it saves
 PARALLEL_MIN_CPUS = 4  # the writer needs a core of its own; with fewer, workers only compete with it
@@ -142,6 +146,8 @@ def finish_catalog(db: sqlite_utils.Database, replaces: Path, **meta: object) ->
     for table, indexes in _INDEXES.items():
         for columns in indexes:
             db[table].create_index(columns, if_not_exists=True)
+    for name, columns in _NOCASE_INDEXES.items():
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON products ({columns})")
     if db["products_fts"].exists():
         db["products"].rebuild_fts()
     else:

@@ -382,7 +382,7 @@ def read_shopify(source: Path) -> tuple[list[Product], int, list[str]]:
 # ---- our own fields: generic CSV and JSON -----------------------------------------------------------------
 _ALIASES = {
     "id": ("id", "handle", "product_id"), "title": ("title", "name", "product_name"),
-    "brand": ("brand", "vendor", "manufacturer"), "category": ("category", "type", "product_type"),
+    "brand": ("brand", "vendor", "manufacturer"), "category": ("category", "type", "product_type", "categories"),
     "subcategory": ("subcategory", "sub_category", "subtype"), "price": ("price", "regular_price", "list_price"),
     "sale_price": ("sale_price", "sale", "discount_price"), "compare_at_price": ("compare_at_price",),
     "description": ("description", "body", "body_html", "details"),
@@ -420,12 +420,16 @@ def _get(fields: dict[str, tuple[str, object]], name: str) -> tuple[str, object]
     return fields.get(name, (name, None))
 
 
-def _offers_from_lists(fields: dict, where: str, stock: int, problems: _Problems) -> list[_Offer]:
+def _offers_from_lists(fields: dict, where: str, stock: int, problems: _Problems, *,
+                       each: int | None = None) -> list[_Offer]:
     """A product that lists colours/sizes but no variants: one variant per combination, its stock spread
-    evenly (and said so), since a size that has no variant could never be found in stock."""
+    evenly (and said so), since a size that has no variant could never be found in stock. `each` gives every
+    variant that many units instead (a file that states no stock at all)."""
     colors = _list(_get(fields, "color")[1]) or [""]
     sizes = _list(_get(fields, "size")[1]) or [""]
     combos = [(c, s) for c in colors for s in sizes]
+    if each is not None:
+        return [_Offer(where, color=c, size=s, stock=each) for c, s in combos]
     if len(combos) > 1:
         problems.warn("a product with colours/sizes but no variants has its stock spread evenly over them")
     share, extra = divmod(stock, len(combos))
@@ -466,11 +470,18 @@ def _draft(fields: dict, specs: dict, where: str, problems: _Problems, product_i
     count_key, count = _get(fields, "review_count")
     return _Draft(
         where, product_id, _text(title), brand=_text(_get(fields, "brand")[1]),
-        category=_text(_get(fields, "category")[1]), subcategory=_text(_get(fields, "subcategory")[1]),
+        category=_category(_get(fields, "category")[1]), subcategory=_text(_get(fields, "subcategory")[1]),
         price=price, sale_price=sale, description=_text(_get(fields, "description")[1]),
         image_url=_text(_get(fields, "image_url")[1]), tags=_list(_get(fields, "tags")[1]),
         specs={**(given_specs if isinstance(given_specs, dict) else {}), **specs}, sku=_text(_get(fields, "sku")[1]),
         rating=_rating(rating, where, rating_key, problems), review_count=_whole(count, where, count_key, problems))
+
+
+def _category(value: object) -> str:
+    """A category, or the leaf of a category path given as a list (["Cell Phones", "Cases"] -> "Cases")."""
+    if isinstance(value, list):
+        return next((_text(item) for item in reversed(value) if _text(item)), "")
+    return _text(value)
 
 
 def _slug(text: str) -> str:
@@ -503,11 +514,12 @@ def read_csv(source: Path) -> tuple[list[Product], int, list[str]]:
     return _finish(list(drafts.values()), problems), 0, problems.warnings
 
 
-def _json_offers(fields: dict, where: str, problems: _Problems) -> list[_Offer]:
+def _json_offers(fields: dict, where: str, problems: _Problems, *, tracks_stock: bool = True) -> list[_Offer]:
     key, variants = _get(fields, "variants")
     stock_key, stock = _get(fields, "stock")
     if not variants:
-        return _offers_from_lists(fields, where, _whole(stock, where, stock_key, problems) or 0, problems)
+        return _offers_from_lists(fields, where, _whole(stock, where, stock_key, problems) or 0, problems,
+                                  each=None if tracks_stock else 1)
     if not isinstance(variants, list):
         problems.error(where, key, "is not a list")
         return []
@@ -541,7 +553,12 @@ def _json_reviews(fields: dict, where: str, problems: _Problems) -> list[Review]
 
 
 def read_json(source: Path) -> tuple[list[Product], int, list[str]]:
-    """A list of product objects (or {"products": [...]}) with our field names or common aliases."""
+    """A list of product objects (or {"products": [...]}) with our field names or common aliases.
+
+    Product feeds often carry no ids and no inventory. A product without an id gets a slug of its title, and
+    products sharing a title get numbered ones ("-2", "-3"); a file where no product has a stock or variants
+    field lists what is for sale, so each product counts as in stock (one unit per variant). Both are
+    reported as warnings."""
     try:
         data = json.loads(source.read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -552,22 +569,38 @@ def read_json(source: Path) -> tuple[list[Product], int, list[str]]:
     problems = _Problems()
     drafts: list[_Draft] = []
     ids: dict[str, str] = {}
-    for n, item in enumerate(items, 1):
-        where = f"product {n}"
-        if not isinstance(item, dict):
+    records = [(f"product {n}", item, _fields(item, problems) if isinstance(item, dict) else None)
+               for n, item in enumerate(items, 1)]
+    tracks_stock = any(read and {"stock", "variants"} & set(read[0]) for _, _, read in records)
+    if not tracks_stock:
+        problems.warn("no product has a stock or variants field: each counts as in stock (1 unit per variant)")
+    for where, item, read in records:
+        if read is None:
             problems.error(where, None, "is not an object")
             continue
-        fields, specs = _fields(item, problems)
+        fields, specs = read
         id_key, given_id = _get(fields, "id")
-        product_id = _text(given_id) or _slug(_text(_get(fields, "title")[1])) or f"product-{n}"
+        derived = _slug(_text(_get(fields, "title")[1])) or where.replace(" ", "-")
+        product_id = _text(given_id) or _numbered(derived, ids, problems)
         if product_id in ids:
             problems.error(where, id_key, f'"{product_id}" is also the id of {ids[product_id]}')
         ids.setdefault(product_id, where)
         draft = _draft(fields, specs, where, problems, product_id)
-        draft.offers = _json_offers(fields, where, problems)
+        draft.offers = _json_offers(fields, where, problems, tracks_stock=tracks_stock)
         draft.reviews = _json_reviews(fields, where, problems)
         drafts.append(draft)
     return _finish(drafts, problems), 0, problems.warnings
+
+
+def _numbered(product_id: str, ids: dict[str, str], problems: _Problems) -> str:
+    """A derived id not used yet: the id itself, else with the first free number appended ("-2", "-3")."""
+    if product_id not in ids:
+        return product_id
+    number = 2
+    while f"{product_id}-{number}" in ids:
+        number += 1
+    problems.warn("products without an id that share a title get numbered ids")
+    return f"{product_id}-{number}"
 
 
 _READERS: dict[str, Callable[[Path], tuple[list[Product], int, list[str]]]] = {

@@ -33,6 +33,8 @@ MIN_SIMILARITY = 0.3  # cosine below which an embedding neighbour is noise, not 
 MMR_LAMBDA = 0.7  # relevance vs. novelty on a relevance page
 SAME_KIND = 0.75  # cosine (MiniLM) typical of two products of the same kind: only closer pairs count as repeats
 TEXT_WEIGHT = {"all": 1.0, "any": 0.5}  # a match on only some of the words is weaker evidence than meaning
+PREFILTER_STEPS = (4, 32)  # filtered embedding search: nearest in-stock products checked, times the depth
+SIGNALS = ("hybrid", "text", "embeddings")  # what ranks free text; "text"/"embeddings" alone are for comparison
 
 
 @dataclass
@@ -181,21 +183,27 @@ def _run(conn, query: SearchQuery, limit: int, match: str | None) -> SearchResul
     return SearchResult([decode_row(dict(zip(columns, row))) for row in cursor], total)
 
 
-def search(db, query: SearchQuery, limit: int = 5) -> SearchResult:
+def search(db, query: SearchQuery, limit: int = 5, *, signals: str = "hybrid") -> SearchResult:
     """Products meeting every constraint of `query`, in `query.sort` order. "relevance" means text match first
     (bm25 fused with embedding similarity when the catalog has embeddings, see `_hybrid`), then the rating
     weighted by its review count (a Bayesian average), then the lower price.
 
     `db` is a sqlite_utils.Database or a sqlite3.Connection. Ties end on the product id, so results are
-    deterministic; `query.offset` pages through them.
+    deterministic; `query.offset` pages through them. `signals` ranks the free text with one signal alone, so
+    benchmarks can compare: "text" is full text only (as without embeddings), "embeddings" is meaning only
+    (ValueError when the catalog has none); the default "hybrid" uses both when it can.
     """
+    if signals not in SIGNALS:
+        raise ValueError(f"signals must be one of {SIGNALS}, not {signals!r}")
     conn = getattr(db, "conn", db)
     tokens = text_tokens(query.text)
     if not tokens:
         return _run(conn, query, limit, None)
-    index = index_for(conn)
+    index = index_for(conn) if signals != "text" else None
     if index is not None:
-        return _hybrid(conn, index, query, limit, tokens)
+        return _hybrid(conn, index, query, limit, tokens, with_text=signals == "hybrid")
+    if signals == "embeddings":
+        raise ValueError("signals='embeddings' needs a catalog with product embeddings and the encoder")
     for mode in _modes(tokens):
         result = _run(conn, query, limit, match_expression(tokens, mode))
         if result.total:
@@ -239,6 +247,40 @@ def _text_candidates(conn, query: SearchQuery, tokens: list[str], depth: int) ->
 def _allowed_rowids(conn, query: SearchQuery) -> list[int] | None:
     """The products the hard filters allow; None when only the in-stock rule applies (the index knows that)."""
     return [r[0] for r in _select(conn, query, "p.rowid", None, "", None)] if _has_filters(query) else None
+
+
+def _allowed_among(conn, query: SearchQuery, rowids: list[int]) -> set[int]:
+    """Which of the given products the hard filters allow: one rowid lookup each (NOT INDEXED keeps the planner
+    from scanning a filter's index instead), so the cost follows the list, not the catalog."""
+    clauses, params = _filters(query)
+    rows = conn.execute("SELECT p.rowid FROM products p NOT INDEXED WHERE p.rowid IN (SELECT value FROM json_each(?)) "
+                        f"AND {' AND '.join(clauses)}", [json.dumps(rowids), *params])
+    return {r[0] for r in rows}
+
+
+def _neighbours(conn, index: EmbeddingIndex, query: SearchQuery, vector, depth: int) -> list[int]:
+    """The `depth` products the filters allow that are nearest in meaning (cosine >= MIN_SIMILARITY), best first.
+
+    A filtered search first takes the nearest in-stock products and keeps the allowed ones, checking a growing
+    prefix (PREFILTER_STEPS times `depth`). That answer is exact once `depth` of them are allowed, or once the
+    prefix reaches below MIN_SIMILARITY or holds every in-stock product, since nothing outside it is nearer.
+    Only filters too narrow for that fetch every allowed rowid and search again among them: one more pass over
+    the index, where fetching the allowed rowids of a broad filter (a price range: a third of the catalog) costs
+    far more."""
+    if not _has_filters(query):
+        return [rowid for rowid, _ in index.top_k(vector, depth, None, MIN_SIMILARITY)]
+    pool = index.top_k(vector, depth * PREFILTER_STEPS[-1])
+    allowed: set[int] = set()
+    checked = 0
+    for factor in PREFILTER_STEPS:
+        seen = pool[:depth * factor]
+        allowed |= _allowed_among(conn, query, [rowid for rowid, _ in seen[checked:]])
+        checked = len(seen)
+        kept = [(rowid, score) for rowid, score in seen if rowid in allowed]
+        everything = len(seen) == len(pool) < depth * PREFILTER_STEPS[-1]
+        if len(kept) >= depth or everything or (seen and seen[-1][1] < MIN_SIMILARITY):
+            return [rowid for rowid, score in kept[:depth] if score >= MIN_SIMILARITY]
+    return [rowid for rowid, _ in index.top_k(vector, depth, _allowed_rowids(conn, query), MIN_SIMILARITY)]
 
 
 def _fuse(*rankings: tuple[list[int], float]) -> dict[int, float]:
@@ -287,19 +329,20 @@ _SORT_KEYS = {
 }
 
 
-def _hybrid(conn, index: EmbeddingIndex, query: SearchQuery, limit: int, tokens: list[str]) -> SearchResult:
+def _hybrid(conn, index: EmbeddingIndex, query: SearchQuery, limit: int, tokens: list[str], *,
+            with_text: bool = True) -> SearchResult:
     """Full-text (bm25) and embedding neighbours, both drawn only from the products the hard filters allow,
     fused by reciprocal rank; matches on only some of the words are kept only when close in meaning too. A
     product whose title is exactly the text comes first; the rest of a relevance page is diversified (MMR).
-    Other sorts order the fused candidates by price or rating."""
+    Other sorts order the fused candidates by price or rating. Without `with_text`, embeddings alone rank."""
     depth = CANDIDATES * max(1, math.ceil((query.offset + limit) / CANDIDATES))  # same pool for nearby pages
     vector = query_vector(query.text)
-    text_ids, text_total, mode = _text_candidates(conn, query, tokens, depth)
+    text_ids, text_total, mode = _text_candidates(conn, query, tokens, depth) if with_text else ([], 0, "")
     if mode == "any":  # some of the words, not the meaning: a product far from the query is noise
         scores = index.scores(vector, text_ids)
         text_ids = [r for r in text_ids if scores.get(r, MIN_SIMILARITY) >= MIN_SIMILARITY]
         text_total = len(text_ids)
-    near_ids = [rowid for rowid, _ in index.top_k(vector, depth, _allowed_rowids(conn, query), MIN_SIMILARITY)]
+    near_ids = _neighbours(conn, index, query, vector, depth)
     fused = _fuse((text_ids, TEXT_WEIGHT.get(mode, 0.0)), (near_ids, 1.0))
     if not fused:
         return _text_not_found(conn, query, limit)
@@ -368,3 +411,4 @@ def suggest_relaxation(db, query: SearchQuery) -> list[Relaxation]:
         if relaxation:
             found.append(relaxation)
     return found
+

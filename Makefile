@@ -2,7 +2,7 @@
 VENV ?= .venv
 
 .PHONY: run test setup catalog train shell actions lookups benchmark-nlu benchmark-search-relevance \
-        benchmark-search-latency benchmark-search-bestbuy
+        benchmark-search-latency benchmark-search-bestbuy benchmark-recommend
 
 run:            ## set up if needed, then run the action server and the Rasa server
 	scripts/run.sh
@@ -40,3 +40,6 @@ benchmark-search-latency: setup  ## search p50/p95 on generated catalogs (2 torc
 
 benchmark-search-bestbuy: setup  ## import, embed and search the public Best Buy catalog (../shared/datasets)
 	$(VENV)/bin/python -m benchmarks.search bestbuy $(ARGS)
+
+benchmark-recommend: setup  ## ours (SASRec) vs popularity vs item-kNN on Amazon Beauty: make benchmark-recommend ARGS="--negatives 1000"
+	$(VENV)/bin/python -m benchmarks.recommend --data $(or $(DATA),../shared/datasets/amazon_beauty_s3rec/Beauty.txt) $(ARGS)

@@ -107,21 +107,22 @@ class ActionProductDetails(_ShopAction):
     action_name = "action_product_details"
 
     def reply(self, tracker: Tracker) -> Reply:
-        return shop().details(*_message(tracker), _state(tracker), _entity(tracker, "product_id"))
+        return shop().details(*_message(tracker), _state(tracker), _entity(tracker, "product_id"),
+                              shopper=tracker.sender_id)
 
 
 class ActionAnswerProductQuestion(_ShopAction):
     action_name = "action_answer_product_question"
 
     def reply(self, tracker: Tracker) -> Reply:
-        return shop().question(*_message(tracker), _state(tracker))
+        return shop().question(*_message(tracker), _state(tracker), shopper=tracker.sender_id)
 
 
 class ActionCompareProducts(_ShopAction):
     action_name = "action_compare_products"
 
     def reply(self, tracker: Tracker) -> Reply:
-        return shop().compare(*_message(tracker), _state(tracker))
+        return shop().compare(*_message(tracker), _state(tracker), shopper=tracker.sender_id)
 
 
 class ActionRecommend(_ShopAction):

@@ -1,4 +1,5 @@
-"""Command line: `python -m assistant catalog build|import|embed`, `lookups`, `wait-ready`."""
+"""Command line: `python -m assistant catalog build|import|embed`, `recommend synthesize|train`, `lookups`,
+`wait-ready`."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +9,8 @@ import urllib.request
 from pathlib import Path
 
 from assistant.settings import settings
+
+RETRAIN_GROWTH = 0.10  # `recommend train --if-stale` retrains once the history has grown by this much
 
 
 def _catalog_build(args: argparse.Namespace) -> int:
@@ -44,6 +47,52 @@ def _catalog_embed(args: argparse.Namespace) -> int:
         return 1
     report = embed_catalog(path, everything=not args.if_stale)
     print(f"embeddings: {path} is up to date" if report.up_to_date else f"embeddings: {path}: {report}")
+    return 0
+
+
+def _stores(args: argparse.Namespace):
+    from assistant.catalog.build import open_catalog
+    from assistant.store.db import open_store
+
+    return open_catalog(Path(args.db or settings().catalog_db)), open_store(Path(args.store or settings().store_db))
+
+
+def _recommend_synthesize(args: argparse.Namespace) -> int:
+    from assistant.recommend import interactions, synthetic
+
+    catalog, store = _stores(args)
+    if args.if_empty and interactions.count(store):
+        print("interactions: the store already has history; left as it is")
+        return 0
+    written = synthetic.synthesize(catalog, store, shoppers=args.shoppers, seed=args.seed)
+    print(f"interactions: wrote {written} synthetic events for {args.shoppers} shoppers")
+    return 0
+
+
+def _recommend_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from assistant.recommend import interactions
+    from assistant.recommend.service import retrain
+    from assistant.recommend.training import FitConfig, read_extra
+
+    catalog, store = _stores(args)
+    model_path = Path(args.model or settings().recommender_model)
+    events = interactions.count(store)
+    if args.if_stale and model_path.exists():
+        trained_on = read_extra(model_path).get("events", 0)
+        catalog_newer = Path(args.db or settings().catalog_db).stat().st_mtime > model_path.stat().st_mtime
+        if not catalog_newer and events < trained_on * (1 + RETRAIN_GROWTH):
+            print(f"recommender: {model_path} is up to date")
+            return 0
+    try:
+        report = retrain(catalog, store, model_path, replace(FitConfig(), epochs=args.epochs), events=events)
+    except ValueError as error:
+        print(f"recommender: {error}", file=sys.stderr)
+        return 1
+    print(f"recommender: trained on {events} events in {report.seconds:.0f} s on {report.device}: "
+          f"epoch {report.best_epoch} of {report.epochs_run} kept (held-out NDCG@10 {report.best_ndcg10:.3f}); "
+          f"saved {model_path}")
     return 0
 
 
@@ -100,6 +149,23 @@ def main(argv: list[str] | None = None) -> int:
     embed.add_argument("--if-stale", action="store_true",
                        help="embed only new and changed products (default: re-embed every product)")
     embed.set_defaults(func=_catalog_embed)
+
+    recommend = commands.add_parser("recommend", help="interaction history and the recommender model")
+    recommend_commands = recommend.add_subparsers(dest="recommend_command", required=True)
+    synth = recommend_commands.add_parser("synthesize", help="replace the synthetic demo history")
+    synth.add_argument("--shoppers", type=int, default=4000)
+    synth.add_argument("--seed", type=int, default=11)
+    synth.add_argument("--if-empty", action="store_true", help="only when the store has no history at all")
+    train = recommend_commands.add_parser("train", help="train the sequential recommender on the logged history")
+    train.add_argument("--epochs", type=int, default=60, help="most epochs (early stopping ends sooner)")
+    train.add_argument("--model", help="model file (default: var/recommender.pt or $HARBOR_RECOMMENDER_MODEL)")
+    train.add_argument("--if-stale", action="store_true",
+                       help=f"only when there is no model, the catalog changed, or the history grew by "
+                            f"{RETRAIN_GROWTH:.0%} since the last training")
+    for command, func in ((synth, _recommend_synthesize), (train, _recommend_train)):
+        command.add_argument("--db", help="catalog file (default: catalog/harborlane.db or $HARBOR_CATALOG_DB)")
+        command.add_argument("--store", help="store database (default: var/store.db or $HARBOR_STORE_DB)")
+        command.set_defaults(func=func)
 
     lookups = commands.add_parser("lookups", help="regenerate the NLU lookup tables and synonyms")
     lookups.add_argument("--out", default="data/lookups.yml")

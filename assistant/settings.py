@@ -19,6 +19,7 @@ class Settings:
     catalog_db: Path
     store_db: Path
     knowledge_dir: Path
+    recommender_model: Path
 
 
 @lru_cache(maxsize=1)
@@ -27,6 +28,7 @@ def settings() -> Settings:
         catalog_db=Path(os.environ.get("HARBOR_CATALOG_DB", ROOT / "catalog" / "harborlane.db")),
         store_db=Path(os.environ.get("HARBOR_STORE_DB", ROOT / "var" / "store.db")),
         knowledge_dir=Path(os.environ.get("HARBOR_KNOWLEDGE_DIR", ROOT / "knowledge")),
+        recommender_model=Path(os.environ.get("HARBOR_RECOMMENDER_MODEL", ROOT / "var" / "recommender.pt")),
     )
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the assistant needs before it can start, each step skipped when already current:
-# the venv, the catalog, its product embeddings (new or changed products only), the trained model.
+# the venv, the catalog, its product embeddings (new or changed products only), the trained NLU model, the demo
+# shopping history (only into an empty store) and the recommender trained on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=3
@@ -9,3 +10,5 @@ scripts/setup.sh
 "${VENV:-.venv}/bin/python" -m assistant catalog build --if-stale
 "${VENV:-.venv}/bin/python" -m assistant catalog embed --if-stale
 scripts/train.sh
+"${VENV:-.venv}/bin/python" -m assistant recommend synthesize --if-empty
+"${VENV:-.venv}/bin/python" -m assistant recommend train --if-stale

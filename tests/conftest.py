@@ -26,4 +26,4 @@ def demo_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def shop(demo_catalog: Path, tmp_path: Path):
     from assistant.dialogue.shop import Shop
 
-    return Shop(demo_catalog, tmp_path / "store.db")
+    return Shop(demo_catalog, tmp_path / "store.db", tmp_path / "recommender.pt")

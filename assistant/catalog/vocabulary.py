@@ -526,3 +526,28 @@ def category_aliases() -> dict[str, str]:
         for word in words:
             aliases.setdefault(word, category)
     return aliases
+
+
+# "What goes with these boots?": categories that complete a purchase in each demo category. The recommender
+# learns complements from co-views and co-purchases; this prior shapes the synthetic history it learns from and
+# answers while a category has no such signal yet.
+COMPLEMENTS: dict[str, tuple[str, ...]] = {
+    "running shoes": ("water bottles", "t-shirts", "smartwatches", "headphones"),
+    "hiking boots": ("backpacks", "rain jackets", "water bottles", "tents"),
+    "sneakers": ("t-shirts", "jeans", "backpacks"),
+    "rain jackets": ("hiking boots", "backpacks", "down jackets"),
+    "down jackets": ("hiking boots", "sleeping bags", "rain jackets"),
+    "t-shirts": ("jeans", "sneakers"),
+    "jeans": ("t-shirts", "sneakers"),
+    "backpacks": ("water bottles", "hiking boots", "rain jackets"),
+    "tents": ("sleeping bags", "backpacks", "water bottles"),
+    "sleeping bags": ("tents", "backpacks", "down jackets"),
+    "water bottles": ("backpacks", "yoga mats", "running shoes"),
+    "yoga mats": ("water bottles", "t-shirts", "headphones"),
+    "headphones": ("phone cases", "smartwatches"),
+    "smartwatches": ("headphones", "running shoes", "phone cases"),
+    "phone cases": ("headphones", "smartwatches"),
+    "coffee makers": ("kitchen knives", "water bottles"),
+    "kitchen knives": ("coffee makers",),
+    "skincare": ("yoga mats", "water bottles"),
+}

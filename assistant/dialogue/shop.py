@@ -16,7 +16,9 @@ from assistant.catalog.build import open_catalog
 from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
 from assistant.dialogue.references import resolve
-from assistant.search.engine import decode_row, search, suggest_relaxation
+from assistant.recommend import interactions
+from assistant.recommend.service import Candidate, Recommender, recommender_for
+from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
 from assistant.search.prices import PriceRange
 from assistant.search.query import SearchQuery, build_query, refine
 from assistant.search.vocab import Vocabulary
@@ -25,28 +27,6 @@ from assistant.store import cart as carts
 from assistant.store.db import open_store
 
 PAGE_SIZE = 5
-
-# "What goes with these boots?": categories that complete a purchase in each category.
-COMPLEMENTS: dict[str, tuple[str, ...]] = {
-    "running shoes": ("water bottles", "t-shirts", "smartwatches", "headphones"),
-    "hiking boots": ("backpacks", "rain jackets", "water bottles", "tents"),
-    "sneakers": ("t-shirts", "jeans", "backpacks"),
-    "rain jackets": ("hiking boots", "backpacks", "down jackets"),
-    "down jackets": ("hiking boots", "sleeping bags", "rain jackets"),
-    "t-shirts": ("jeans", "sneakers"),
-    "jeans": ("t-shirts", "sneakers"),
-    "backpacks": ("water bottles", "hiking boots", "rain jackets"),
-    "tents": ("sleeping bags", "backpacks", "water bottles"),
-    "sleeping bags": ("tents", "backpacks", "down jackets"),
-    "water bottles": ("backpacks", "yoga mats", "running shoes"),
-    "yoga mats": ("water bottles", "t-shirts", "headphones"),
-    "headphones": ("phone cases", "smartwatches"),
-    "smartwatches": ("headphones", "running shoes", "phone cases"),
-    "phone cases": ("headphones", "smartwatches"),
-    "coffee makers": ("kitchen knives", "water bottles"),
-    "kitchen knives": ("coffee makers",),
-    "skincare": ("yoga mats", "water bottles"),
-}
 
 
 @dataclass
@@ -113,9 +93,11 @@ def match_reason(product: dict, query: SearchQuery) -> str:
 class Shop:
     """Catalog, cart and conversation logic for one action-server process (open once, reuse every turn)."""
 
-    def __init__(self, catalog_db: Path | None = None, store_db: Path | None = None) -> None:
+    def __init__(self, catalog_db: Path | None = None, store_db: Path | None = None,
+                 recommender_model: Path | None = None) -> None:
         self.catalog: sqlite_utils.Database = open_catalog(Path(catalog_db or settings().catalog_db))
         self.store: sqlite_utils.Database = open_store(store_db)
+        self.recommender_model = Path(recommender_model or settings().recommender_model)
         self.vocab = Vocabulary.from_db(self.catalog, brand_aliases=BRAND_ALIASES,
                                         category_aliases=category_aliases(), color_aliases=COLOR_SYNONYMS)
 
@@ -215,90 +197,133 @@ class Shop:
             return [self.product(result.products[0]["id"])] if result.products else []
         return []
 
+    def _log(self, shopper: str | None, product_ids: list[str], kind: str) -> None:
+        """Remember what the shopper engaged with: their next recommendations and the next retraining use it."""
+        if shopper:
+            interactions.log(self.store, shopper, product_ids, kind)
+
     def _nothing_to_refer_to(self, state: ConversationState) -> Reply:
         if state.shown:
             return Reply(f"Which one do you mean? Say a number from 1 to {len(state.shown)}, e.g. \"the first one\".")
         return Reply("Which product do you mean? Search for something first, e.g. \"show me tents for 4 people\".")
 
     def details(self, text: str, entities: list[dict], state: ConversationState,
-                product_id: str | None = None) -> Reply:
+                product_id: str | None = None, shopper: str | None = None) -> Reply:
         found = self.resolve_products(text, entities, state, product_id)
         if not found:
             return self._nothing_to_refer_to(state)
         product = found[0]
+        self._log(shopper, [product["id"]], "view")
         body, payload = render.product_details(product)
         new_state = dataclasses.replace(state, focus=product["id"])
         return Reply(body + "\nWould you like me to add it to your cart?", payload, new_state)
 
-    def question(self, text: str, entities: list[dict], state: ConversationState) -> Reply:
+    def question(self, text: str, entities: list[dict], state: ConversationState,
+                 shopper: str | None = None) -> Reply:
         found = self.resolve_products(text, entities, state)
         if not found:
             return self._nothing_to_refer_to(state)
+        self._log(shopper, [p["id"] for p in found[:3]], "ask")
         answers = [product_qa.answer(p, text) for p in found[:3]]
         payload = {"type": "product_answer", "products": [render.product_card(p) for p in found[:3]],
                    "answered": [a.answered for a in answers]}
         focus = found[0]["id"] if len(found) == 1 else state.focus
         return Reply("\n".join(a.text for a in answers), payload, dataclasses.replace(state, focus=focus))
 
-    def compare(self, text: str, entities: list[dict], state: ConversationState) -> Reply:
+    def compare(self, text: str, entities: list[dict], state: ConversationState,
+                shopper: str | None = None) -> Reply:
         found = self.resolve_products(text, entities, state)
         if len(found) < 2 and len(state.shown) >= 2 and not found:
             found = [p for p in (self.product(i) for i in state.shown[:2]) if p]
         if len(found) < 2:
             return Reply("I need two or more products to compare: say e.g. \"compare the first two\" or "
                          "\"compare 1 and 3\" after a search.")
+        self._log(shopper, [p["id"] for p in found[:4]], "view")
         body, payload = render.comparison(found[:4])
         return Reply(body, payload, state)
 
-    # ---- recommendations (content and category based until the learned recommender lands) -------------------
+    # ---- recommendations -------------------------------------------------------------------------------------
+    @property
+    def recommender(self) -> Recommender:
+        return recommender_for(self.catalog, self.store, self.recommender_model)
+
     def recommend(self, text: str, entities: list[dict], state: ConversationState, conversation_id: str,
                   product_id: str | None = None) -> Reply:
+        """Similar or complementary products when the shopper points at one, else picks for this shopper.
+
+        Every pick is in stock, not in the cart, and meets the constraints: those said in this message; for
+        similar products also the ones of the search in progress (same kind of product, same budget); brands the
+        shopper ruled out stay ruled out everywhere.
+        """
         in_cart = {line.product_id for line in self.cart(conversation_id).lines}
+        asked = dataclasses.replace(build_query(text, entities, self.vocab), text="", sort="relevance", offset=0)
+        previous = query_from_dict(state.last_query) if state.last_query else SearchQuery()
+        asked = dataclasses.replace(asked, exclude_brands=list(dict.fromkeys(
+            previous.exclude_brands + asked.exclude_brands)))
         anchors = self.resolve_products(text, entities, state, product_id)
         if not anchors and state.focus:
             anchors = [p for p in [self.product(state.focus)] if p]
         wants_complements = any(w in text.lower() for w in ("goes with", "go with", "pair", "match", "with this",
                                                             "with these", "need for", "accessor"))
         if anchors and wants_complements:
-            return self._complements(anchors[0], in_cart, state)
+            anchor = anchors[0]
+            picks = self._obeying(self.recommender.complements(anchor["id"]), asked, in_cart | {anchor["id"]},
+                                  per_category=2)
+            return self._recommendation_reply(picks, f"Goes well with {render.the(anchor['title'])}:", state)
         if anchors:
-            return self._similar(anchors[0], in_cart, state)
-        query = build_query(text, entities, self.vocab)
-        query = dataclasses.replace(query, sort="rating") if hasattr(query, "sort") else query
-        result = search(self.catalog, query, limit=PAGE_SIZE + len(in_cart))
-        picks = [p for p in result.products if p["id"] not in in_cart][:PAGE_SIZE]
-        return self._recommendation_reply(picks, ["popular and highly rated"] * len(picks),
-                                          f"Popular picks{' in ' + query.category if query.category else ''}:",
+            return self._similar(anchors[0], asked, previous, in_cart, state)
+        history = interactions.history(self.store, conversation_id)
+        candidates = self.recommender.personal(history)
+        picks = self._obeying(candidates, asked, in_cart, per_category=3)
+        heading = "Picked for you" if history else "Popular right now"
+        return self._recommendation_reply(picks, heading + (f" in {asked.category}:" if asked.category else ":"),
                                           state)
 
-    def _similar(self, anchor: dict, exclude: set[str], state: ConversationState) -> Reply:
-        low, high = anchor["final_price"] * 0.6, anchor["final_price"] * 1.5
-        query = SearchQuery(category=anchor["category"], price=PriceRange(low, high), sort="rating")
-        result = search(self.catalog, query, limit=PAGE_SIZE + len(exclude) + 1)
-        picks = [p for p in result.products if p["id"] != anchor["id"] and p["id"] not in exclude][:PAGE_SIZE]
-        reason = f"similar to {render.the(anchor['title'])}"
-        return self._recommendation_reply(picks, [reason] * len(picks),
-                                          f"Similar to {render.the(anchor['title'])}:", state)
+    def _obeying(self, candidates: list[Candidate], query: SearchQuery, exclude: set[str], *,
+                 per_category: int = PAGE_SIZE) -> list[Candidate]:
+        """The first page of candidates that meet the query's hard filters, minus `exclude`, with at most
+        `per_category` of one kind so a page is not five tents."""
+        allowed = set(allowed_ids(self.catalog, query, [c.product_id for c in candidates if c.product_id not in
+                                                          exclude]))
+        picks: list[Candidate] = []
+        kinds: dict[str, int] = {}
+        for candidate in candidates:
+            if candidate.product_id not in allowed:
+                continue
+            kind = self.recommender.categories.get(candidate.product_id, "")
+            if kinds.get(kind, 0) < per_category:
+                kinds[kind] = kinds.get(kind, 0) + 1
+                picks.append(candidate)
+            if len(picks) == PAGE_SIZE:
+                break
+        return picks
 
-    def _complements(self, anchor: dict, exclude: set[str], state: ConversationState) -> Reply:
-        picks, reasons = [], []
-        for category in COMPLEMENTS.get(anchor["category"], ()):
-            result = search(self.catalog, SearchQuery(category=category, sort="rating"), limit=1 + len(exclude))
-            best = next((p for p in result.products if p["id"] not in exclude), None)
-            if best:
-                picks.append(best)
-                reasons.append(f"goes well with {render.the(anchor['title'])}")
-        return self._recommendation_reply(picks[:PAGE_SIZE], reasons[:PAGE_SIZE],
-                                          f"Goes well with {render.the(anchor['title'])}:", state)
+    def _similar(self, anchor: dict, asked: SearchQuery, previous: SearchQuery, exclude: set[str],
+                 state: ConversationState) -> Reply:
+        """Closest in meaning, same category, under the search's constraints with this message's on top."""
+        constraints = dataclasses.replace(
+            previous, text="", offset=0, category=anchor["category"], brands=asked.brands or previous.brands,
+            colors=asked.colors or previous.colors, size=asked.size or previous.size,
+            price=asked.price or previous.price, min_rating=asked.min_rating or previous.min_rating,
+            on_sale=asked.on_sale or previous.on_sale, exclude_brands=asked.exclude_brands)
+        candidates = self.recommender.similar(anchor)
+        if not candidates:  # no embeddings: the best rated of the kind, near the anchor's price
+            low, high = anchor["final_price"] * 0.6, anchor["final_price"] * 1.5
+            result = search(self.catalog, SearchQuery(category=anchor["category"], price=PriceRange(low, high),
+                                                      sort="rating"), limit=100)
+            candidates = [Candidate(p["id"], f"similar to {render.the(anchor['title'])}") for p in result.products]
+        picks = self._obeying(candidates, constraints, exclude | {anchor["id"]})
+        return self._recommendation_reply(picks, f"Similar to {render.the(anchor['title'])}:", state)
 
-    def _recommendation_reply(self, picks: list[dict], reasons: list[str], heading: str,
-                              state: ConversationState) -> Reply:
+    def _recommendation_reply(self, picks: list[Candidate], heading: str, state: ConversationState) -> Reply:
         if not picks:
-            return Reply("I don't have a good recommendation for that yet. Tell me what you need, e.g. "
+            return Reply("I don't have a recommendation that fits all of that. Tell me what you need, e.g. "
                          "\"a warm sleeping bag under $150\".")
-        text, payload = render.product_list(picks, reasons, heading=heading)
+        products = self.products([c.product_id for c in picks])
+        reasons = {c.product_id: c.reason for c in picks}
+        text, payload = render.product_list(products, [reasons[p["id"]] for p in products], heading=heading)
         payload["type"] = "recommendations"
-        return Reply(text, payload, dataclasses.replace(state, shown=[p["id"] for p in picks], focus=None))
+        return Reply(text, payload, dataclasses.replace(state, shown=[p["id"] for p in products], focus=None))
 
     # ---- cart -----------------------------------------------------------------------------------------------
     def cart(self, conversation_id: str) -> carts.Cart:
@@ -349,6 +374,7 @@ class Shop:
                            quantity=quantity)
         except carts.CartError as error:
             return Reply(str(error))
+        self._log(conversation_id, [product_id], "cart")
         cart = self.cart(conversation_id)
         what = ", ".join(v for v in (color, f"size {size}" if size else None) if v)
         text, payload = render.cart_summary(cart)

@@ -372,6 +372,14 @@ def _load(conn: sqlite3.Connection, path: str) -> EmbeddingIndex | None:
     return EmbeddingIndex.load(conn, resolve_device())
 
 
+def product_vector(conn: sqlite3.Connection, product_id: str) -> np.ndarray | None:
+    """The stored embedding of one product, or None when it has none (not embedded yet, or no table)."""
+    if not _has_table(conn, TABLE):
+        return None
+    row = conn.execute(f"SELECT vector FROM {TABLE} WHERE product_id = ?", [product_id]).fetchone()
+    return np.frombuffer(row[0], dtype=np.float32) if row else None
+
+
 @lru_cache(maxsize=2048)
 def query_vector(text: str) -> np.ndarray:
     """A shopper's words as a unit vector; repeated queries (paging, relaxation counts) are encoded once."""

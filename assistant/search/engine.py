@@ -412,3 +412,15 @@ def suggest_relaxation(db, query: SearchQuery) -> list[Relaxation]:
             found.append(relaxation)
     return found
 
+
+def allowed_ids(db, query: SearchQuery, product_ids: list[str]) -> list[str]:
+    """The given products that meet every hard filter of `query` (in stock included), in the given order: how
+    recommendations, which come from a model rather than from a search, obey the conversation's constraints."""
+    if not product_ids:
+        return []
+    conn = getattr(db, "conn", db)
+    clauses, params = _filters(query)
+    rows = conn.execute(f"SELECT p.id FROM products p WHERE p.id IN (SELECT value FROM json_each(?)) "
+                        f"AND {' AND '.join(clauses)}", [json.dumps(product_ids), *params])
+    keep = {r[0] for r in rows}
+    return [i for i in product_ids if i in keep]

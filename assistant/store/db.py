@@ -1,4 +1,4 @@
-"""The store database: one SQLite file for everything a conversation changes (carts, later orders)."""
+"""The store database: one SQLite file for everything a conversation changes (carts, what shoppers looked at)."""
 from __future__ import annotations
 
 import sqlite3
@@ -19,6 +19,15 @@ CREATE TABLE IF NOT EXISTS cart_items (
     added_at TEXT NOT NULL DEFAULT (datetime('now')),
     PRIMARY KEY (conversation_id, product_id, variant_sku)
 );
+CREATE TABLE IF NOT EXISTS interactions (
+    id INTEGER PRIMARY KEY,
+    shopper TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('view', 'ask', 'cart', 'purchase')),
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+    source TEXT NOT NULL DEFAULT 'live' CHECK (source IN ('live', 'synthetic'))
+);
+CREATE INDEX IF NOT EXISTS interactions_by_shopper ON interactions (shopper, id);
 """
 
 

@@ -1,0 +1,3 @@
+from benchmarks.recommend.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""The recommender: models, leave-one-out evaluation, training, and what the shop does with it."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from assistant.dialogue.shop import ConversationState, Shop
+from assistant.recommend import interactions, synthetic
+from assistant.recommend.evaluation import Case, full_ranks, leave_one_out, metrics, sample_negatives, sampled_ranks
+from assistant.recommend.models import ItemKNN, Popularity, SASRecConfig
+from assistant.recommend.service import Recommender, load_model, retrain
+from assistant.recommend.training import FitConfig, fit, load, save
+from assistant.settings import torch_device
+
+TINY = FitConfig(model=SASRecConfig(dim=16, blocks=1, max_len=8, dropout=0.1), epochs=25, batch_size=32,
+                 learning_rate=1e-2, patience=25, device="cpu", progress=False)
+
+
+def _cycles(count: int = 240, items: int = 12) -> list[list[int]]:
+    """Shoppers walking a fixed loop 1 -> 2 -> ... -> items -> 1 from different starting points."""
+    return [[(start + step) % items + 1 for step in range(6)] for start in range(count) for _ in [0]][:count]
+
+
+def test_popularity_ranks_by_count_and_never_recommends_padding():
+    scorer = Popularity([[1, 2, 2], [2, 3]], num_items=4)
+    scores = scorer.scores([[1]])[0]
+    assert scores.argmax().item() == 2 and scores[0] == float("-inf") and scores[4] == 0
+
+
+def test_item_knn_scores_co_occurring_items_above_strangers():
+    knn = ItemKNN([[1, 2], [1, 2], [3, 4], [1, 2, 5]], num_items=5)
+    neighbours = dict(knn.neighbours(1))
+    assert neighbours[2] > neighbours.get(5, 0) > 0 and 3 not in neighbours
+    scores = knn.scores([[1]])[0]
+    assert scores[2] > scores[5] > scores[3] == 0
+
+
+def test_full_ranking_masks_the_history_and_counts_ties_half():
+    class Fixed:
+        num_items = 4
+
+        def scores(self, histories):
+            return torch.tensor([[0.0, 9.0, 1.0, 1.0, 5.0]]).expand(len(histories), -1).clone()
+
+    # item 1 scores best but is in the history, so the target 4 ranks first
+    assert full_ranks(Fixed(), [Case((1,), 4, frozenset({1, 4}))]).tolist() == [0.0]
+    # items 2 and 3 tie: a target among them ranks 1.5 behind item 4
+    assert full_ranks(Fixed(), [Case((1,), 2, frozenset({1, 2}))]).tolist() == [1.5]
+    scores = metrics(np.array([0.0, 1.0, 20.0]), ks=(10,))
+    assert scores["HR@10"] == pytest.approx(2 / 3)
+    assert scores["NDCG@10"] == pytest.approx((1 + 1 / np.log2(3)) / 3)
+
+
+def test_sampled_negatives_avoid_everything_the_shopper_touched_and_are_reproducible():
+    cases = [Case((1, 2), 3, frozenset({1, 2, 3})), Case((4,), 5, frozenset({4, 5}))]
+    drawn = sample_negatives(cases, num_items=200, negatives=99)
+    assert drawn.shape == (2, 99) and not {1, 2, 3} & set(drawn[0]) and not {4, 5} & set(drawn[1])
+    assert len(set(drawn[0])) == 99 and (drawn == sample_negatives(cases, 200, 99)).all()
+    ranks = sampled_ranks(Popularity([[3, 3, 5]], 200), cases, drawn)
+    assert ranks.tolist() == [0.0, 1.0 if 3 in drawn[1] else 0.0]  # only item 3 outscores item 5
+
+
+def test_leave_one_out_holds_out_the_last_two_steps():
+    train, valid, test = leave_one_out([[1, 2, 3, 4], [5, 6]])
+    assert train == [[1, 2]] and valid == [Case((1, 2), 3, frozenset({1, 2, 3, 4}))]
+    assert test == [Case((1, 2, 3), 4, frozenset({1, 2, 3, 4}))]
+
+
+def test_sasrec_learns_a_sequential_pattern_deterministically(tmp_path: Path):
+    train, valid, test = leave_one_out(_cycles())
+    model, report = fit(train, 12, valid, TINY)
+    assert metrics(full_ranks(model, test), ks=(1,))["HR@1"] > 0.9  # the loop is fully predictable
+    assert report.best_epoch >= 1 and report.device == "cpu"
+    again, _ = fit(train, 12, valid, TINY)
+    assert torch.equal(model.scores([[3, 4]]), again.scores([[3, 4]]))
+    save(model, tmp_path / "m.pt", product_ids=["x"])
+    loaded, extra = load(tmp_path / "m.pt", device="cpu")
+    assert extra == {"product_ids": ["x"]} and torch.allclose(loaded.scores([[3, 4]]), model.scores([[3, 4]]))
+
+
+def test_sampled_softmax_training_also_learns_the_pattern():
+    train, valid, test = leave_one_out(_cycles())
+    model, _ = fit(train, 12, valid, replace(TINY, negatives=4))
+    assert metrics(full_ranks(model, test), ks=(1,))["HR@1"] > 0.9
+
+
+def test_device_falls_back_to_cpu_without_a_gpu(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("HARBOR_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert torch_device() == "cpu"
+    monkeypatch.setenv("HARBOR_DEVICE", "cpu")
+    assert torch_device() == "cpu"
+
+
+# ---- the shop's recommendations -----------------------------------------------------------------------------
+def test_cold_start_recommends_popular_products_in_stock(shop: Shop):
+    reply = shop.recommend("what do you recommend?", [], ConversationState(), "new-shopper")
+    cards = reply.payload["products"]
+    assert len(cards) == 5 and reply.text.startswith("Popular right now")
+    assert all(shop.product(c["id"])["stock"] > 0 for c in cards)
+    assert all(c["reason"] == "popular with shoppers right now" for c in cards)
+
+
+def test_recommendations_obey_the_budget_and_category_in_the_message(shop: Shop):
+    reply = shop.recommend("recommend a backpack under $90", [], ConversationState(), "budget-shopper")
+    cards = reply.payload["products"]
+    assert cards and all(c["category"] == "backpacks" and c["final_price"] <= 90 for c in cards)
+
+
+def test_viewing_asking_and_carting_are_logged_and_personalise_the_next_picks(shop: Shop):
+    state = shop.search("tents", [], ConversationState()).state
+    state = shop.details("the first one", [], state, shopper="hiker").state
+    shop.question("is it waterproof?", [], state, shopper="hiker")
+    shop.add_to_cart("hiker", state.shown[0])
+    events = interactions.history(shop.store, "hiker")
+    assert [(e.product_id, e.kind) for e in events] == [(state.focus, "view"), (state.focus, "ask"),
+                                                        (state.shown[0], "cart")]
+    assert interactions.history(shop.store, "someone-else") == []
+    reply = shop.recommend("what else would you recommend?", [], ConversationState(), "hiker")
+    ids = [c["id"] for c in reply.payload["products"]]
+    assert ids and state.shown[0] not in ids  # never what is already in the cart
+    assert reply.text.startswith("Picked for you")
+
+
+def test_unknown_interaction_kind_is_refused_and_nothing_is_written(shop: Shop):
+    with pytest.raises(ValueError):
+        interactions.log(shop.store, "x", ["HL-P000001"], "stare")
+    assert interactions.count(shop.store) == 0
+
+
+@pytest.fixture
+def trained(shop: Shop, tmp_path: Path) -> Shop:
+    """The shop with synthetic history and a sequential model trained on it (small, a few epochs)."""
+    synthetic.synthesize(shop.catalog, shop.store, shoppers=600, progress=False)
+    config = FitConfig(model=SASRecConfig(dim=32, blocks=1), epochs=4, device="cpu", progress=False)
+    retrain(shop.catalog, shop.store, shop.recommender_model, config, events=interactions.count(shop.store))
+    return shop
+
+
+def test_synthetic_history_follows_categories_into_their_complements(trained: Shop):
+    journeys = interactions.sequences(trained.store)
+    assert len(journeys) == 600 and interactions.count(trained.store, "live") == 0
+    categories = {r[0]: r[1] for r in trained.catalog.execute("SELECT id, category FROM products")}
+    mixed = sum(len({categories[p] for p in j}) > 1 for j in journeys.values())
+    assert 0.3 < mixed / len(journeys) < 0.9
+
+
+def test_trained_model_is_loaded_and_explains_picks_from_the_shoppers_own_steps(trained: Shop):
+    assert load_model(trained.recommender_model) is not None
+    assert trained.recommender.model is not None
+    boots = trained.search("hiking boots", [], ConversationState()).state
+    trained.details("the first one", [], boots, shopper="walker")
+    reply = trained.recommend("recommend something", [], ConversationState(), "walker")
+    first = trained.product(boots.shown[0])
+    assert reply.payload["products"]
+    assert all(c["reason"] == f"because you looked at the {first['title']}" for c in reply.payload["products"])
+
+
+def test_complements_come_from_other_categories_and_respect_the_message(trained: Shop):
+    state = trained.search("tents", [], ConversationState()).state
+    reply = trained.recommend("what goes with the first one under $60", [], state, "camper")
+    cards = reply.payload["products"]
+    assert cards and all(c["category"] != "tents" and c["final_price"] <= 60 for c in cards)
+    assert all(c["reason"].endswith(trained.product(state.shown[0])["title"]) for c in cards)
+
+
+def test_a_broken_model_file_does_not_break_recommendations(shop: Shop):
+    shop.recommender_model.write_bytes(b"not a model")
+    assert isinstance(shop.recommender, Recommender) and shop.recommender.model is None
+    reply = shop.recommend("what do you recommend?", [], ConversationState(), "anyone")
+    assert reply.payload["products"]

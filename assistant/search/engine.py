@@ -33,6 +33,8 @@ MIN_SIMILARITY = 0.3  # cosine below which an embedding neighbour is noise, not 
 MMR_LAMBDA = 0.7  # relevance vs. novelty on a relevance page
 SAME_KIND = 0.75  # cosine (MiniLM) typical of two products of the same kind: only closer pairs count as repeats
 TEXT_WEIGHT = {"all": 1.0, "any": 0.5}  # a match on only some of the words is weaker evidence than meaning
+FUNCTION_WORDS = frozenset("a an and are as at be by for from i in is it its me my of on or our so that the their "
+                           "them this to us was we what when with you your".split())
 PREFILTER_STEPS = (4, 32)  # filtered embedding search: nearest in-stock products checked, times the depth
 SIGNALS = ("hybrid", "text", "embeddings")  # what ranks free text; "text"/"embeddings" alone are for comparison
 
@@ -120,7 +122,10 @@ def text_tokens(text: str) -> list[str]:
 
 def match_expression(tokens: list[str], mode: str) -> str:
     """An FTS5 expression from plain word tokens: each quoted (so 'AND', 'NOT', '*' are just words), longer
-    ones as prefixes without a plural s ('jackets' -> "jacket"*)."""
+    ones as prefixes without a plural s ('jackets' -> "jacket"*). "any" leaves out function words while others
+    remain: "my" OR "on" OR "a" matches nearly every product, which costs time and ranks nothing."""
+    if mode == "any":
+        tokens = [t for t in tokens if t not in FUNCTION_WORDS] or tokens
     terms = [f'"{t[:-1]}"*' if len(t) > 4 and t.endswith("s") else f'"{t}"*' if len(t) >= 4 else f'"{t}"'
              for t in tokens]
     return (" AND " if mode == "all" else " OR ").join(terms)

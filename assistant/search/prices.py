@@ -160,6 +160,8 @@ _UNITS = (r"%|percent|off|stars?|l|ltrs?|liters?|litres?|ml|oz|ounces?|g|grams?|
           r"meters?|metres?|miles?|inch(?:es)?|ft|feet|foot|h|hrs?|hours?|mins?|minutes?|days?|weeks?|"
           r"months?|years?|yrs?|mah|gb|tb|w|watts?|cups?|pieces?|pcs|packs?|pairs?|people|persons?|"
           r"degrees?|°|f|c|mph|x|reviews?|items?|eur|euros?|gbp|quid|yen|cad|aud|€|£|¥")
+# "Echo Max 6", "Pace Max 8": a capitalised Max after a capitalised word is part of a product name, not a cap
+_NAMED_MAX = re.compile(r"(\b[A-Z][\w'-]*\s+(?:Max|MAX)\s+)[0-9]+(?:\.[0-9]+)?")
 _NOT_PRICE = [
     re.compile(rf"{_NUM}\s*\+?\s*(?:-\s*)?(?:{_UNITS})(?![a-z])"),
     re.compile(rf"[€£¥]\s*{_NUM}|\b(?:c|ca|au|nz)\$\s*{_NUM}|\b(?:cad|aud|eur|gbp)\s*{_NUM}"),
@@ -278,7 +280,8 @@ def parse_price(text: str) -> PriceRange | None:
     Bare numbers without a currency sign or a comparison ("size 10", "4 stars", "2 person tent") are never
     read as prices; "cheap" is not a price either (the query asks for a price sort instead).
     """
-    text = text[:1000].lower().replace("–", "-").replace("—", "-")  # bounded work: no budget comes that late
+    text = _NAMED_MAX.sub(r"\1#", text[:1000])  # bounded work: no budget comes that late
+    text = text.lower().replace("–", "-").replace("—", "-")
     text = _markers(_mask_non_prices(_spoken_numbers_to_digits(_digit_forms(text))))
     if _NEGATIVE.search(text):
         return None

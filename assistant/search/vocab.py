@@ -260,6 +260,8 @@ class Vocabulary:
                     if any(claimed[i:i + n]) or (fuzzy and not _fuzzy_worthy(span)):
                         continue
                     hit = self._lookup(" ".join(t.text for t in span), fuzzy)
+                    if hit and fuzzy and hit[0] == "category" and any(m.kind == "category" for m in items):
+                        continue  # one category per query: a typo-corrected guess never beats a word as typed
                     if hit:
                         claimed[i:i + n] = [True] * n
                         items.append(Mention(hit[0], hit[1], span[0].start, span[-1].end))

@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--seed", type=int, default=11)
     synth.add_argument("--if-empty", action="store_true", help="only when the store has no history at all")
     train = recommend_commands.add_parser("train", help="train the sequential recommender on the logged history")
-    train.add_argument("--epochs", type=int, default=60, help="most epochs (early stopping ends sooner)")
+    train.add_argument("--epochs", type=int, default=30, help="most epochs (early stopping ends sooner)")
     train.add_argument("--model", help="model file (default: var/recommender.pt or $HARBOR_RECOMMENDER_MODEL)")
     train.add_argument("--if-stale", action="store_true",
                        help=f"only when there is no model, the catalog changed, or the history grew by "

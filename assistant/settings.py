@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,14 +33,16 @@ def settings() -> Settings:
     )
 
 
-def torch_device() -> str:
-    """`cuda` when a GPU is usable, else `cpu`; HARBOR_DEVICE forces one."""
-    forced = os.environ.get("HARBOR_DEVICE")
-    if forced:
-        return forced
+def torch_device(requested: str | None = None) -> str:
+    """The device asked for, else HARBOR_DEVICE, else `cuda` when a GPU is usable; `cpu` (logged) when cuda is
+    asked for but absent, so a config written on a GPU machine still runs on a laptop."""
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    device = requested or os.environ.get("HARBOR_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        logging.getLogger(__name__).warning("Device %s requested but CUDA is not available: using cpu", device)
+        return "cpu"
+    return device
 
 
 def bundled_minilm() -> Path | None:

@@ -11,9 +11,10 @@ import torch
 from transformers import AutoTokenizer, BertConfig, BertModel
 
 from assistant.nlu.examples import Example, Span, load_bio, load_clinc, load_csv
-from assistant.nlu.joint_model import (JointNLU, decode_entities, default_base_model, resolve_device, word_tags,
+from assistant.nlu.joint_model import (JointNLU, decode_entities, default_base_model, word_tags,
                                        words_of)
 from assistant.nlu.training import TrainingConfig, fit_temperature, split_held_out, train_joint
+from assistant.settings import torch_device
 
 # Six intents, eight examples each, entities marked up as in Rasa's YAML: [text](entity).
 TINY_NLU = {
@@ -187,10 +188,12 @@ def test_temperature_softens_an_overconfident_model():
 def test_device_falls_back_to_cpu(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.delenv("HARBOR_DEVICE", raising=False)
-    assert resolve_device(None) == "cpu"
-    assert resolve_device("cuda") == "cpu"
-    assert resolve_device("cuda:1") == "cpu"
-    assert resolve_device("cpu") == "cpu"
+    assert torch_device(None) == "cpu"
+    assert torch_device("cuda") == "cpu"
+    assert torch_device("cuda:1") == "cpu"
+    assert torch_device("cpu") == "cpu"
+    monkeypatch.setenv("HARBOR_DEVICE", "cuda")
+    assert torch_device() == "cpu"
 
 
 def test_held_out_slice_is_stratified_by_intent():

@@ -14,7 +14,6 @@ from assistant.recommend.evaluation import Case, full_ranks, leave_one_out, metr
 from assistant.recommend.models import ItemKNN, Popularity, SASRecConfig
 from assistant.recommend.service import Recommender, load_model, retrain
 from assistant.recommend.training import FitConfig, fit, load, save
-from assistant.settings import torch_device
 
 TINY = FitConfig(model=SASRecConfig(dim=16, blocks=1, max_len=8, dropout=0.1), epochs=25, batch_size=32,
                  learning_rate=1e-2, patience=25, device="cpu", progress=False)
@@ -88,12 +87,12 @@ def test_sampled_softmax_training_also_learns_the_pattern():
     assert metrics(full_ranks(model, test), ks=(1,))["HR@1"] > 0.9
 
 
-def test_device_falls_back_to_cpu_without_a_gpu(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("HARBOR_DEVICE", raising=False)
+def test_training_and_loading_fall_back_to_cpu_without_a_gpu(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert torch_device() == "cpu"
-    monkeypatch.setenv("HARBOR_DEVICE", "cpu")
-    assert torch_device() == "cpu"
+    model, report = fit(_cycles(20), 12, [], replace(TINY, epochs=1, device="cuda"))
+    assert report.device == "cpu" and model.device.type == "cpu"
+    save(model, tmp_path / "m.pt")
+    assert load(tmp_path / "m.pt", device="cuda")[0].device.type == "cpu"
 
 
 # ---- the shop's recommendations -----------------------------------------------------------------------------

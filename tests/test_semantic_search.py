@@ -219,15 +219,14 @@ def test_embed_if_stale_leaves_a_current_catalog_alone(copy: Path, capsys: pytes
 def test_the_index_falls_back_to_cpu_without_cuda(db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from assistant.nlu.joint_model import resolve_device
     from assistant.settings import torch_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.delenv("HARBOR_DEVICE", raising=False)
     assert torch_device() == "cpu"
     monkeypatch.setenv("HARBOR_DEVICE", "cuda")
-    assert resolve_device() == "cpu"
-    assert EmbeddingIndex.load(db.conn, resolve_device()).vectors.device.type == "cpu"
+    assert torch_device() == "cpu"
+    assert EmbeddingIndex.load(db.conn, torch_device()).vectors.device.type == "cpu"
 
 
 def _fts_only_ids(path: Path, query: SearchQuery) -> list[str]:

@@ -38,15 +38,6 @@ def default_base_model() -> str:
     return str(folder)
 
 
-def resolve_device(requested: str | None = None) -> str:
-    """The device asked for (default: the project's choice, cuda when present); cpu when cuda is asked but absent."""
-    device = requested or torch_device()
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        logger.warning("Device %s requested but CUDA is not available: using cpu", device)
-        return "cpu"
-    return device
-
-
 def tag_names(entity_types: Sequence[str]) -> list[str]:
     """The BIO tag set: "O" first, then B-/I- for each entity type."""
     return ["O"] + [f"{prefix}-{entity}" for entity in entity_types for prefix in ("B", "I")]
@@ -149,7 +140,7 @@ class JointNLU:
         self.temperature = temperature
         self.max_length = max_length
         self.dropout = dropout
-        self.device = resolve_device(device)
+        self.device = torch_device(device)
         self.module = module.to(self.device).eval()
 
     @classmethod

@@ -89,7 +89,7 @@ def fit(sequences: Sequence[Sequence[int]], num_items: int, valid: Sequence[Case
         config: FitConfig = FitConfig()) -> tuple[SASRec, FitReport]:
     """Train a SASRec on `sequences` (item ids 1..num_items, oldest first); `valid` drives early stopping (with
     no validation cases every epoch runs and the last weights are kept)."""
-    device = config.device or torch_device()
+    device = torch_device(config.device)
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     model = SASRec(num_items, config.model).to(device)
@@ -145,7 +145,7 @@ def read_extra(path: Path) -> dict:
 
 def load(path: Path, device: str | None = None) -> tuple[SASRec, dict]:
     """The saved model on `device` (default: cuda when available) and the extra fields saved with it."""
-    device = device or torch_device()
+    device = torch_device(device)
     saved = torch.load(path, map_location=device, weights_only=False)
     model = SASRec.from_description(saved.pop("model")).to(device)
     model.load_state_dict(saved.pop("state"))

@@ -2,7 +2,7 @@
 VENV ?= .venv
 
 .PHONY: run test setup catalog train shell actions lookups benchmark-nlu benchmark-search-relevance \
-        benchmark-search-latency benchmark-search-bestbuy benchmark-recommend
+        benchmark-search-latency benchmark-search-bestbuy benchmark-recommend benchmark-search-topk
 
 run:            ## set up if needed, then run the action server and the Rasa server
 	scripts/run.sh
@@ -43,3 +43,6 @@ benchmark-search-bestbuy: setup  ## import, embed and search the public Best Buy
 
 benchmark-recommend: setup  ## ours (SASRec) vs popularity vs item-kNN on Amazon Beauty: make benchmark-recommend ARGS="--negatives 1000"
 	$(VENV)/bin/python -m benchmarks.recommend --data $(or $(DATA),../shared/datasets/amazon_beauty_s3rec/Beauty.txt) $(ARGS)
+
+benchmark-search-topk: setup  ## exact top-k at 1M x 384 vs the memory-bandwidth bound (cuda when present)
+	$(VENV)/bin/python -m benchmarks.search topk $(ARGS)

@@ -126,3 +126,17 @@ def test_latency_run_and_its_docs_section(small_catalog: Path, tmp_path: Path, m
     assert "| 200 |" in table
     text = out.read_text()
     assert "<!-- benchmark:search-latency:start -->" in text and "--sizes 200" in text and "synthetic" in text
+
+
+def test_batched_top_k_matches_a_plain_full_sort_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from benchmarks.search import topk
+
+    monkeypatch.setattr(topk, "CHUNK_ROWS", 7)  # several chunks, the last one short
+    vectors = torch.nn.functional.normalize(torch.randn(50, 8, generator=torch.Generator().manual_seed(1)), dim=1)
+    queries = torch.randn(3, 8, generator=torch.Generator().manual_seed(2))
+    expected = (queries @ vectors.t()).topk(5, dim=1).indices
+    assert torch.equal(topk._batched_top_k(vectors, queries, 5), expected)
+    results = topk.measure(200, 8, "cpu", batches=(1, 4), k=5, repeats=1)
+    assert [r.batch for r in results] == [1, 4] and all(r.ms_per_batch > 0 and r.bound_ms > 0 for r in results)

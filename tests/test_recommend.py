@@ -172,3 +172,22 @@ def test_a_broken_model_file_does_not_break_recommendations(shop: Shop):
     assert isinstance(shop.recommender, Recommender) and shop.recommender.model is None
     reply = shop.recommend("what do you recommend?", [], ConversationState(), "anyone")
     assert reply.payload["products"]
+
+
+def test_cli_synthesizes_once_and_retrains_only_when_stale(demo_catalog: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture):
+    from assistant.__main__ import main
+
+    paths = ["--db", str(demo_catalog), "--store", str(tmp_path / "store.db")]
+    model = ["--model", str(tmp_path / "rec.pt"), "--epochs", "1"]
+    assert main(["recommend", "train", "--if-stale", *paths, *model]) == 0  # nothing to learn yet: not an error
+    assert not (tmp_path / "rec.pt").exists()
+    assert main(["recommend", "synthesize", "--shoppers", "60", *paths]) == 0
+    assert main(["recommend", "synthesize", "--if-empty", *paths]) == 0
+    assert "left as it is" in capsys.readouterr().out
+    assert main(["recommend", "train", "--if-stale", *paths, *model]) == 0
+    assert (tmp_path / "rec.pt").exists() and "trained on" in capsys.readouterr().out
+    assert main(["recommend", "train", "--if-stale", *paths, *model]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["recommend", "synthesize", "--shoppers", "0", *paths]) == 0
+    assert main(["recommend", "train", *paths, *model]) == 1  # asked for explicitly, no history is an error

@@ -17,7 +17,9 @@ import torch
 
 from benchmarks.nlu.runner import PipelineResult
 
-DOC_TITLE = "# NLU benchmarks\n\nWritten by `python -m benchmarks.nlu` (see benchmarks/README.md); one section per dataset.\n"
+DOC_TITLE = ("# Benchmarks\n\nWritten by the scripts under benchmarks/ (`python -m benchmarks.nlu`, `benchmarks.search`, "
+             "`benchmarks.recommend`; see benchmarks/README.md); each section names its machine, date and command "
+             "and is replaced only by a rerun of the same benchmark.\n")
 COLUMNS = [  # (score key, header, how to show it)
     ("intent_accuracy", "intent acc %", "pct"),
     ("macro_f1", "macro F1 %", "pct"),

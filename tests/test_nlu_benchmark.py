@@ -262,3 +262,21 @@ def test_one_tiny_run_scores_both_pipelines(tmp_path: Path):
         assert result.scores["model_mib"] > 0 and result.scores["peak_rss_mib"] > 0
     text = out.read_text()
     assert "| ours |" in text and "| diet |" in text and "--oos-label oos" in text
+
+
+def test_speed_benchmark_reads_exported_examples_and_bio_folders(tmp_path):
+    import json
+
+    from assistant.nlu.examples import Example, Span
+    from benchmarks.nlu.speed import read_examples
+
+    exported = tmp_path / "examples.json"
+    exported.write_text(json.dumps([{"text": "red shoes", "intent": "search", "entities": [
+        {"start": 0, "end": 3, "entity": "color", "value": "red"}]}]))
+    assert read_examples(exported) == [Example("red shoes", "search", [Span(0, 3, "color", "red")])]
+    train = tmp_path / "snips" / "train"
+    train.mkdir(parents=True)
+    (train / "seq.in").write_text("play jazz\n")
+    (train / "seq.out").write_text("O B-genre\n")
+    (train / "label").write_text("PlayMusic\n")
+    assert read_examples(tmp_path / "snips") == [Example("play jazz", "PlayMusic", [Span(5, 9, "genre", "jazz")])]

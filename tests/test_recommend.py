@@ -191,3 +191,20 @@ def test_cli_synthesizes_once_and_retrains_only_when_stale(demo_catalog: Path, t
     assert "up to date" in capsys.readouterr().out
     assert main(["recommend", "synthesize", "--shoppers", "0", *paths]) == 0
     assert main(["recommend", "train", *paths, *model]) == 1  # asked for explicitly, no history is an error
+
+
+def test_what_goes_with_these_boots_names_the_anchors_kind_without_filtering_to_it(shop: Shop):
+    state = shop.search("hiking boots", [], ConversationState()).state
+    state = shop.details("the first one", [], state, shopper="b").state
+    reply = shop.recommend("what goes with these boots?", [], state, "b")
+    cards = reply.payload["products"]
+    assert cards and all(c["category"] != "hiking boots" for c in cards)
+
+
+def test_a_general_request_after_viewing_a_product_is_personal_and_fills_the_page_under_a_budget(trained: Shop):
+    state = trained.search("hiking boots", [], ConversationState()).state
+    state = trained.details("the first one", [], state, shopper="c").state
+    reply = trained.recommend("recommend something under $40", [], state, "c")
+    cards = reply.payload["products"]
+    assert reply.text.startswith("Picked for you") and len(cards) == 5
+    assert all(c["final_price"] <= 40 for c in cards)

@@ -27,6 +27,11 @@ from assistant.store import cart as carts
 from assistant.store.db import open_store
 
 PAGE_SIZE = 5
+TOP_UP = 2000  # trending products scanned to fill a page of personal picks under tight constraints
+_COMPLEMENT_CUES = ("goes with", "go with", "pair", "match", "with this", "with these", "with that", "with those",
+                    "with it", "need for", "accessor", "complete")
+_SIMILAR_CUES = ("similar", "like this", "like that", "like these", "like those", "like it", "alternative",
+                 "instead", "other options", "something else")
 
 
 @dataclass
@@ -260,13 +265,16 @@ class Shop:
         previous = query_from_dict(state.last_query) if state.last_query else SearchQuery()
         asked = dataclasses.replace(asked, exclude_brands=list(dict.fromkeys(
             previous.exclude_brands + asked.exclude_brands)))
+        lowered = text.lower()
+        wants_complements = any(w in lowered for w in _COMPLEMENT_CUES)
+        wants_similar = any(w in lowered for w in _SIMILAR_CUES)
         anchors = self.resolve_products(text, entities, state, product_id)
-        if not anchors and state.focus:
+        if not anchors and state.focus and (wants_complements or wants_similar):
             anchors = [p for p in [self.product(state.focus)] if p]
-        wants_complements = any(w in text.lower() for w in ("goes with", "go with", "pair", "match", "with this",
-                                                            "with these", "need for", "accessor"))
         if anchors and wants_complements:
             anchor = anchors[0]
+            if asked.category == anchor["category"]:  # "what goes with these boots?" names the anchor's kind
+                asked = dataclasses.replace(asked, category=None)
             picks = self._obeying(self.recommender.complements(anchor["id"]), asked, in_cart | {anchor["id"]},
                                   per_category=2)
             return self._recommendation_reply(picks, f"Goes well with {render.the(anchor['title'])}:", state)
@@ -275,6 +283,10 @@ class Shop:
         history = interactions.history(self.store, conversation_id)
         candidates = self.recommender.personal(history)
         picks = self._obeying(candidates, asked, in_cart, per_category=3)
+        if len(picks) < PAGE_SIZE:  # tight constraints: fill up with what sells within them
+            taken = {c.product_id for c in picks}
+            extra = [c for c in self.recommender.trending(TOP_UP) if c.product_id not in taken]
+            picks += self._obeying(extra, asked, in_cart | taken, per_category=3)[:PAGE_SIZE - len(picks)]
         heading = "Picked for you" if history else "Popular right now"
         return self._recommendation_reply(picks, heading + (f" in {asked.category}:" if asked.category else ":"),
                                           state)

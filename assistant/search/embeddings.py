@@ -375,7 +375,7 @@ def product_vector(conn: sqlite3.Connection, product_id: str) -> np.ndarray | No
     if not _has_table(conn, TABLE):
         return None
     row = conn.execute(f"SELECT vector FROM {TABLE} WHERE product_id = ?", [product_id]).fetchone()
-    return np.frombuffer(row[0], dtype=np.float32) if row else None
+    return np.frombuffer(row[0], dtype=np.float32).copy() if row else None
 
 
 @lru_cache(maxsize=2048)

@@ -170,3 +170,18 @@ def test_a_correctly_spelt_word_is_never_a_typo() -> None:
     assert _found(vocab, "keep my coffee hot on a hike") == []
     assert vocab.normalise("category", "hikers") == "hiking boots"
     assert vocab.normalise("category", "hiekrs") == "hiking boots"  # a real typo still matches
+
+
+@pytest.mark.parametrize("text, category", [
+    ("Columbia Tundra Thermo Men's Down Vest", "down jackets"),  # "thermo" names thermoses, "down vest" the kind
+    ("a tent that fits in a backpack", "tents"),
+    ("hiking boots and a backpack", "hiking boots"),
+])
+def test_the_query_filters_on_the_category_the_message_is_about(text: str, category: str, demo_catalog) -> None:
+    from assistant.catalog.build import open_catalog
+    from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
+    from assistant.search.query import build_query
+
+    vocab = Vocabulary.from_db(open_catalog(demo_catalog), brand_aliases=BRAND_ALIASES,
+                               category_aliases=category_aliases(), color_aliases=COLOR_SYNONYMS)
+    assert build_query(text, [], vocab).category == category

@@ -140,7 +140,7 @@ def _entity_mentions(entities: Iterable[dict], vocab: Vocabulary) -> list[Mentio
         if value:
             start, end = entity.get("start"), entity.get("end")
             spanned = isinstance(start, int) and isinstance(end, int)
-            found.append(Mention(kind, value, start if spanned else -1, end if spanned else -1))
+            found.append(Mention(kind, value, start if spanned else -1, end if spanned else -1, from_nlu=True))
     return found
 
 
@@ -177,6 +177,16 @@ def _first(mentions: list[Mention], kind: str) -> str | None:
     return next((m.value for m in mentions if m.kind == kind), None)
 
 
+def _main_category(text: str, mentions: list[Mention]) -> str | None:
+    """The one category a query filters on: the NLU's entity first, else a phrase of several words over a single
+    word ("Columbia Tundra Thermo Men's Down Vest" is a down vest, not a thermos), else the first named ("a tent
+    that fits in a backpack" is a tent)."""
+    found = [m for m in mentions if m.kind == "category"]
+    if not found or found[0].from_nlu:
+        return found[0].value if found else None
+    return max(found, key=lambda m: (m.start >= 0 and " " in text[m.start:m.end].strip(), -m.start)).value
+
+
 def _leftover_text(text: str, mentions: list[Mention]) -> str:
     """Words no filter used: catalog values, prices, cue and filler words are dropped; a number stays only
     when it qualifies a kept word ('4 person')."""
@@ -205,7 +215,7 @@ def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQue
     brands, excluded = _split(text, mentions, "brand")
     colors, _ = _split(text, mentions, "color")
     return SearchQuery(
-        category=_first(mentions, "category"), brands=brands, colors=colors, size=_first(mentions, "size"),
+        category=_main_category(text, mentions), brands=brands, colors=colors, size=_first(mentions, "size"),
         price=parse_price(text) or _entity_price(entities), min_rating=_min_rating(lowered),
         on_sale=_ON_SALE.search(lowered) is not None, text=_leftover_text(text, mentions), sort=_sort(lowered),
         exclude_brands=excluded)

@@ -110,6 +110,7 @@ class Mention:
     value: str
     start: int
     end: int
+    from_nlu: bool = False  # an entity the NLU model tagged, rather than a phrase found in the text
 
 
 @dataclass

@@ -41,8 +41,9 @@ benchmark-search-latency: setup  ## search p50/p95 on generated catalogs (2 torc
 benchmark-search-bestbuy: setup  ## import, embed and search the public Best Buy catalog (../shared/datasets)
 	$(VENV)/bin/python -m benchmarks.search bestbuy $(ARGS)
 
-benchmark-recommend: setup  ## ours (SASRec) vs popularity vs item-kNN on Amazon Beauty: make benchmark-recommend ARGS="--negatives 1000"
-	$(VENV)/bin/python -m benchmarks.recommend --data $(or $(DATA),../shared/datasets/amazon_beauty_s3rec/Beauty.txt) $(ARGS)
+benchmark-recommend: setup  ## ours (SASRec) vs popularity vs item-kNN on Amazon Beauty (ARGS="--negatives 0": full softmax)
+	$(VENV)/bin/python -m benchmarks.recommend --data $(or $(DATA),../shared/datasets/amazon_beauty_s3rec/Beauty.txt) \
+		--negatives 1000 $(ARGS)
 
 benchmark-search-topk: setup  ## exact top-k at 1M x 384 vs the memory-bandwidth bound (cuda when present)
 	$(VENV)/bin/python -m benchmarks.search topk $(ARGS)

@@ -154,3 +154,12 @@ def test_product_answers_come_from_the_product_or_admit_not_knowing(shop: Shop):
     assert waterproof.answered and ("not waterproof" in waterproof.text) == (not shoe["specs"]["waterproof"])
     battery = product_qa.answer(shoe, "how long does the battery last?")
     assert not battery.answered and "doesn't say" in battery.text
+
+
+def test_a_narrower_name_for_a_category_ranks_within_it_without_a_no_match_notice(shop: Shop):
+    reply = shop.search("espresso machine", [], ConversationState())
+    cards = reply.payload["products"]
+    assert cards and all(c["category"] == "coffee makers" for c in cards)
+    assert "espresso" in cards[0]["title"].lower() and "found nothing" not in reply.text
+    state, boots = _turn(shop, reply.state, "refine", "what about hiking boots")
+    assert boots.state.last_query["hint"] == "" and boots.payload["products"][0]["category"] == "hiking boots"

@@ -200,6 +200,9 @@ def search(db, query: SearchQuery, limit: int = 5, *, signals: str = "hybrid") -
     """
     if signals not in SIGNALS:
         raise ValueError(f"signals must be one of {SIGNALS}, not {signals!r}")
+    if query.hint and not text_tokens(query.text):  # rank by the narrower words, say nothing about them
+        ranked = search(db, replace(query, text=query.hint, hint=""), limit, signals=signals)
+        return replace(ranked, text_match="")
     conn = getattr(db, "conn", db)
     tokens = text_tokens(query.text)
     if not tokens:

@@ -25,7 +25,9 @@ PRICE_ENTITIES = ("price", "budget", "price_range")
 
 @dataclass
 class SearchQuery:
-    """Every field but `text` and `sort` is a hard filter; `text` only ranks (see engine.search)."""
+    """Every field but `text`, `hint` and `sort` is a hard filter; `text` only ranks (see engine.search). `hint`
+    holds words that named the category more narrowly than its name ("espresso machine" for coffee makers): they
+    rank when there is no other text, and are never reported as words that matched nothing."""
 
     category: str | None = None
     brands: list[str] = field(default_factory=list)
@@ -38,6 +40,7 @@ class SearchQuery:
     sort: str = "relevance"
     exclude_brands: list[str] = field(default_factory=list)
     offset: int = 0
+    hint: str = ""
 
     def describe(self) -> str:
         """The query in words, e.g. 'black Nike running shoes, size 10, under $80'; '' when it asks for nothing."""
@@ -187,6 +190,13 @@ def _main_category(text: str, mentions: list[Mention]) -> str | None:
     return max(found, key=lambda m: (m.start >= 0 and " " in text[m.start:m.end].strip(), -m.start)).value
 
 
+def _narrower_words(text: str, mentions: list[Mention], category: str | None, vocab: Vocabulary) -> str:
+    """The words that named `category` when they say more than its name: "santoku knife" narrows kitchen knives,
+    "boots" (already in "hiking boots") or a typo of the name does not."""
+    typed = [text[m.start:m.end] for m in mentions if m.kind == "category" and m.value == category and m.start >= 0]
+    return " ".join(t.lower() for t in typed if vocab.narrows(t, category or ""))
+
+
 def _leftover_text(text: str, mentions: list[Mention]) -> str:
     """Words no filter used: catalog values, prices, cue and filler words are dropped; a number stays only
     when it qualifies a kept word ('4 person')."""
@@ -212,13 +222,14 @@ def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQue
     """The query one message asks for."""
     lowered = text.lower()
     mentions = _mentions(text, entities, vocab)
+    category = _main_category(text, mentions)
     brands, excluded = _split(text, mentions, "brand")
     colors, _ = _split(text, mentions, "color")
     return SearchQuery(
-        category=_main_category(text, mentions), brands=brands, colors=colors, size=_first(mentions, "size"),
+        category=category, brands=brands, colors=colors, size=_first(mentions, "size"),
         price=parse_price(text) or _entity_price(entities), min_rating=_min_rating(lowered),
         on_sale=_ON_SALE.search(lowered) is not None, text=_leftover_text(text, mentions), sort=_sort(lowered),
-        exclude_brands=excluded)
+        exclude_brands=excluded, hint=_narrower_words(text, mentions, category, vocab))
 
 
 # ---- follow-ups -------------------------------------------------------------------------------------------
@@ -234,7 +245,9 @@ def refine(previous: SearchQuery, text: str, entities: list[dict], vocab: Vocabu
     lowered = text.lower()
     merged = dataclasses.replace(previous, offset=0)
     if new.category and new.category != previous.category:
-        merged = dataclasses.replace(merged, category=new.category, size=None, text="")
+        merged = dataclasses.replace(merged, category=new.category, size=None, text="", hint=new.hint)
+    elif new.hint:
+        merged = dataclasses.replace(merged, hint=new.hint)
     additive = _ADDITIVE.search(lowered) is not None
     exclude = list(dict.fromkeys([b for b in merged.exclude_brands if b not in new.brands] + new.exclude_brands))
     brands = _union(merged.brands, new.brands) if additive else (new.brands or merged.brands)

@@ -249,6 +249,14 @@ class Vocabulary:
         return next((k, value) for k in ("category", "brand", "color") if value in self._exact[k].values())
 
     # ---- free text ------------------------------------------------------------------------------------
+    def narrows(self, typed: str, category: str) -> bool:
+        """Whether `typed` is an exact alias of `category` with a word the category's name lacks ("espresso
+        machine" for coffee makers; not "boots" for hiking boots, and not a misspelling)."""
+        if self._exact["category"].get(form(typed)) != category:
+            return False
+        name = {form(w) for w in category.split()}
+        return any(form(w) not in name for w in _key(typed).split())
+
     def find_mentions(self, text: str) -> Mentions:
         """Brands, categories, colours and sizes in free text (1-3 word spans, longest first, exact before fuzzy)."""
         tokens = [_Token(m.group(), m.start(), m.end()) for m in re.finditer(r"[^\W_]+(?:['’][^\W_]+)*", text)]

@@ -161,5 +161,6 @@ def test_a_narrower_name_for_a_category_ranks_within_it_without_a_no_match_notic
     cards = reply.payload["products"]
     assert cards and all(c["category"] == "coffee makers" for c in cards)
     assert "espresso" in cards[0]["title"].lower() and "found nothing" not in reply.text
+    assert reply.text.startswith("Here are coffee makers matching \"espresso machine\"")
     state, boots = _turn(shop, reply.state, "refine", "what about hiking boots")
     assert boots.state.last_query["hint"] == "" and boots.payload["products"][0]["category"] == "hiking boots"

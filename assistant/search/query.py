@@ -46,8 +46,8 @@ class SearchQuery:
         """The query in words, e.g. 'black Nike running shoes, size 10, under $80'; '' when it asks for nothing."""
         noun = " ".join(p for p in (" or ".join(self.colors), " or ".join(self.brands),
                                     self.category or "products") if p)
-        if self.text:
-            noun += f' matching "{self.text}"'
+        if self.text or self.hint:
+            noun += f' matching "{self.text or self.hint}"'
         details = [f"size {self.size}" if self.size else "", _price_words(self.price),
                    f"rated {self.min_rating:g}+ stars" if self.min_rating else "",
                    "on sale" if self.on_sale else "",

@@ -75,6 +75,8 @@ class Recommender:
         sequences = [self.space.encode(j) for j in journeys]
         self.knn = ItemKNN([s for s in sequences if s], len(self.space)) if any(sequences) else None
         self.trending_ids = self._trending(store)
+        self._unit_items = (torch.nn.functional.normalize(self.model.items.weight.detach(), dim=1)
+                            if self.model is not None else None)  # for explaining picks by closeness
 
     # ---- building blocks --------------------------------------------------------------------------------------
     def _trending(self, store: sqlite_utils.Database) -> list[str]:
@@ -97,8 +99,8 @@ class Recommender:
 
     def _because(self, pick: int, events: list[Event], items: list[int]) -> str:
         """Which of the shopper's own steps best explains the pick: the most similar history item."""
-        if self.model is not None:
-            vectors = torch.nn.functional.normalize(self.model.items.weight.detach(), dim=1)
+        if self._unit_items is not None:
+            vectors = self._unit_items
             closeness = (vectors[torch.as_tensor(items, device=vectors.device)] @ vectors[pick]).tolist()
         elif self.knn is not None:
             row = dict(self.knn.neighbours(pick))

@@ -291,7 +291,7 @@ class EmbeddingIndex:
                 keep = best_scores.topk(k)
                 best_scores, best_rows = keep.values, best_rows[keep.indices]
         order = torch.argsort(best_scores, descending=True, stable=True)
-        hits = [(int(self.rowids[r]), float(s)) for s, r in zip(best_scores[order].tolist(), best_rows[order].tolist())]
+        hits = zip(self.rowids[best_rows[order]].tolist(), best_scores[order].tolist())
         return [(rowid, score) for rowid, score in hits if score >= min_score]
 
     def _vectors_of(self, rowids: list[int]):
@@ -339,6 +339,13 @@ def _stamp(conn: sqlite3.Connection) -> tuple:
         return ()
     return tuple(conn.execute(f"SELECT key, value FROM meta WHERE key IN ({', '.join('?' * len(_STAMP_KEYS))}) "
                               "ORDER BY key", _STAMP_KEYS).fetchall())
+
+
+def catalog_version(conn: sqlite3.Connection) -> tuple:
+    """Which catalog file `conn` reads and which build of it: a key for per-catalog caches; () for a catalog
+    without a file (in memory), which must not be cached."""
+    path = _catalog_file(conn)
+    return (path, _stamp(conn)) if path else ()
 
 
 def index_for(conn: sqlite3.Connection) -> EmbeddingIndex | None:

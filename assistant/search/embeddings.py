@@ -5,9 +5,9 @@ replaced together by the same atomic rename (`build.replacing`) and `open_catalo
 carries a hash of the embedded text and of the model, so only products whose text changed are re-embedded,
 and a rebuilt catalog keeps the vectors of every product it did not change (`carry_embeddings`).
 
-The index is one normalised (N, dim) float32 tensor on `torch_device()`, loaded once per process per catalog
-file. Top-k is exact (a matrix-vector product) and runs in chunks, with products outside the hard filters
-masked out, so 1M x 384 needs no temporary bigger than one chunk of scores.
+The index is one normalised float32 tensor on `torch_device()`, stored transposed (dim, N), loaded once per
+process per catalog file. Top-k is exact (a vector-matrix product) and runs in chunks, with products outside
+the hard filters masked out, so 1M x 384 needs no temporary bigger than one chunk of scores.
 """
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -262,13 +263,18 @@ class EmbeddingIndex:
         vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         return cls(rowids, vectors, in_stock, device)
 
-    def positions(self, rowids: Iterable[int]):
-        """Index positions of the given product rowids (those without a vector are left out)."""
+    def _locate(self, rowids: Iterable[int]):
+        """For each given rowid, the index position where it is or would be, and whether it is there."""
         import torch
 
         wanted = torch.as_tensor(list(rowids), dtype=torch.int64, device=self.device)
         found = torch.searchsorted(self.rowids, wanted).clamp(max=max(len(self) - 1, 0))
-        return found[self.rowids[found] == wanted]
+        return found, self.rowids[found] == wanted
+
+    def positions(self, rowids: Iterable[int]):
+        """Index positions of the given product rowids (those without a vector are left out)."""
+        found, hit = self._locate(rowids)
+        return found[hit]
 
     def mask(self, allowed_rowids: Iterable[int] | None):
         """Which rows the hard filters allow: the in-stock rows when there are no other filters."""
@@ -308,9 +314,7 @@ class EmbeddingIndex:
 
         vectors = torch.zeros((len(rowids), self.columns.shape[0]), device=self.device)
         if rowids:
-            wanted = torch.as_tensor(rowids, dtype=torch.int64, device=self.device)
-            found = torch.searchsorted(self.rowids, wanted).clamp(max=max(len(self) - 1, 0))
-            hit = self.rowids[found] == wanted
+            found, hit = self._locate(rowids)
             vectors[hit] = self.vectors[found[hit]]
         return vectors
 
@@ -331,9 +335,10 @@ class EmbeddingIndex:
 
 
 # ---- one index per catalog file, loaded once per process --------------------------------------------------
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
 _INDEXES: dict[str, tuple[tuple, EmbeddingIndex | None]] = {}  # catalog file -> (stamp, index)
 _STAMP_KEYS = ("built_at", "embedded_at", "product_count")
+T = TypeVar("T")
 
 
 def _catalog_file(conn: sqlite3.Connection) -> str:
@@ -349,28 +354,28 @@ def _stamp(conn: sqlite3.Connection) -> tuple:
                               "ORDER BY key", _STAMP_KEYS).fetchall())
 
 
-def catalog_version(conn: sqlite3.Connection) -> tuple:
-    """Which catalog file `conn` reads and which build of it: a key for per-catalog caches; () for a catalog
-    without a file (in memory), which must not be cached."""
+def per_catalog(conn: sqlite3.Connection, cache: dict[str, tuple[tuple, T]], make: Callable[[], T]) -> T:
+    """`make()` once per catalog file and version, kept in `cache` (file -> (version, value)); a rebuilt or
+    re-embedded catalog gets a fresh value and the old one is let go. A catalog without a file (in memory) is
+    never cached."""
     path = _catalog_file(conn)
-    return (path, _stamp(conn)) if path else ()
+    if not path:
+        return make()
+    stamp = _stamp(conn)
+    cached = cache.get(path)
+    if cached is None or cached[0] != stamp:
+        with _LOCK:
+            cached = cache.get(path)
+            if cached is None or cached[0] != stamp:
+                cached = cache[path] = (stamp, make())
+    return cached[1]
 
 
 def index_for(conn: sqlite3.Connection) -> EmbeddingIndex | None:
     """The embedding index of the catalog `conn` reads, or None (one log line per catalog version) when it has
-    no embeddings or the encoder is not installed: search then uses full text only. A rebuilt or re-embedded
-    catalog is loaded afresh and the old index let go."""
+    no embeddings or the encoder is not installed: search then uses full text only."""
     path = _catalog_file(conn)
-    if not path:
-        return None
-    stamp = _stamp(conn)
-    cached = _INDEXES.get(path)
-    if cached is None or cached[0] != stamp:
-        with _LOCK:
-            cached = _INDEXES.get(path)
-            if cached is None or cached[0] != stamp:
-                cached = _INDEXES[path] = (stamp, _load(conn, path))
-    return cached[1]
+    return per_catalog(conn, _INDEXES, lambda: _load(conn, path)) if path else None
 
 
 def _load(conn: sqlite3.Connection, path: str) -> EmbeddingIndex | None:

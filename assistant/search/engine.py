@@ -18,7 +18,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from assistant.search.embeddings import EmbeddingIndex, catalog_version, index_for, query_vector
+from assistant.search.embeddings import EmbeddingIndex, index_for, per_catalog, query_vector
 from assistant.search.prices import PriceRange
 from assistant.search.query import SearchQuery, money
 
@@ -139,20 +139,17 @@ _ORDER = {
 }
 
 
-_MEAN_RATINGS: dict[tuple, float] = {}  # catalog version -> mean rating (a scan of every product otherwise)
+_MEAN_RATINGS: dict[str, tuple[tuple, float]] = {}  # catalog file -> (version, mean rating)
 
 
 def _mean_rating(conn) -> float:
     """The prior of the Bayesian average: what an unreviewed product is assumed to score; computed once per
-    catalog build."""
-    version = catalog_version(conn)
-    if version in _MEAN_RATINGS:
-        return _MEAN_RATINGS[version]
-    mean = conn.execute("SELECT AVG(rating) FROM products WHERE rating IS NOT NULL").fetchone()[0]
-    mean = float(mean) if mean is not None else 3.0
-    if version:
-        _MEAN_RATINGS[version] = mean
-    return mean
+    catalog build (it is a scan of every product)."""
+    def scan() -> float:
+        mean = conn.execute("SELECT AVG(rating) FROM products WHERE rating IS NOT NULL").fetchone()[0]
+        return float(mean) if mean is not None else 3.0
+
+    return per_catalog(conn, _MEAN_RATINGS, scan)
 
 
 # the rating as a Bayesian average: PRIOR_REVIEWS reviews at the catalog's mean, plus the product's own

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,7 @@ class Recommender:
                  model: tuple[SASRec, ItemSpace] | None = None) -> None:
         self.catalog = catalog
         known = {r[0]: (r[1], r[2]) for r in catalog.execute("SELECT id, title, category FROM products")}
-        journeys = [[p for p in journey if p in known] for journey in interactions.sequences(store).values()]
+        journeys = _journeys(store, known.keys())
         self.titles = {pid: title for pid, (title, _) in known.items()}
         self.categories = {pid: category for pid, (_, category) in known.items()}
         self.model, self.space = model if model else (None, ItemSpace(sorted({p for j in journeys for p in j})))
@@ -97,20 +98,21 @@ class Recommender:
     def _the(self, product_id: str) -> str:
         return the(self.titles[product_id]) if product_id in self.titles else "that"
 
-    def _because(self, pick: int, events: list[Event], items: list[int]) -> str:
-        """Which of the shopper's own steps best explains the pick: the most similar history item."""
+    def _because(self, picks: list[int], events: list[Event]) -> list[str]:
+        """For each pick, which of the shopper's own steps best explains it: the history item closest to it
+        (item embeddings of the model, else item-kNN similarity; `personal` asks only when one of them exists),
+        the most recent one on a tie. `events` are the shopper's steps the item space knows, oldest first."""
+        items = self.space.encode([e.product_id for e in events])
         if self._unit_items is not None:
             vectors = self._unit_items
-            closeness = (vectors[torch.as_tensor(items, device=vectors.device)] @ vectors[pick]).tolist()
-        elif self.knn is not None:
-            row = dict(self.knn.neighbours(pick))
-            closeness = [row.get(i, 0.0) for i in items]
+            where = vectors.device
+            closeness = (vectors[torch.as_tensor(items, device=where)]
+                         @ vectors[torch.as_tensor(picks, device=where)].t())
         else:
-            closeness = [0.0] * len(items)
-        best = max(range(len(items)), key=lambda n: (closeness[n], n))  # ties: the most recent
-        known = [e for e in events if e.product_id in self.space.index]
-        event = known[best]
-        return f"because you {VERBS[event.kind]} {self._the(event.product_id)}"
+            closeness = self.knn.scores([[p] for p in picks])[:, items].t()  # each pick's own neighbour row
+        latest_best = len(items) - 1 - closeness.flip(0).argmax(0)  # argmax keeps the first of equals
+        return [f"because you {VERBS[events[n].kind]} {self._the(events[n].product_id)}"
+                for n in latest_best.tolist()]
 
     # ---- what the shop asks -----------------------------------------------------------------------------------
     def trending(self, limit: int = CANDIDATES) -> list[Candidate]:
@@ -127,10 +129,11 @@ class Recommender:
             scores = scorer.scores([items])[0]
             scores[torch.as_tensor(items, device=scores.device)] = float("-inf")  # not what they just saw
             top = torch.topk(scores, min(limit, len(self.space) + 1))
-        known_events = [e for e in events if e.product_id in self.space.index]
         floor = 0.0 if scorer is self.knn else float("-inf")  # item-kNN scores 0 for "never seen together"
-        found = [Candidate(self.space.decode(i), self._because(i, known_events, items))
-                 for i, score in zip(top.indices.tolist(), top.values.tolist()) if i > 0 and score > floor]
+        picks = [i for i, score in zip(top.indices.tolist(), top.values.tolist()) if i > 0 and score > floor]
+        known_events = [e for e in events if e.product_id in self.space.index]
+        reasons = self._because(picks, known_events) if picks else []
+        found = [Candidate(self.space.decode(i), reason) for i, reason in zip(picks, reasons)]
         seen = {c.product_id for c in found} | {e.product_id for e in events}
         return found + [c for c in self.trending(limit) if c.product_id not in seen][:max(0, limit - len(found))]
 
@@ -142,11 +145,12 @@ class Recommender:
         if vector is None:
             return []
         rowids = [rowid for rowid, _ in index.top_k(vector, limit + 1)]
-        ids = {r[0]: r[1] for r in self.catalog.execute(
-            "SELECT rowid, id FROM products WHERE rowid IN (SELECT value FROM json_each(?))", [json.dumps(rowids)])}
-        picks = [ids[r] for r in rowids if r in ids and ids[r] != product["id"]]
-        picks = [p for p in picks if self.categories.get(p) == product["category"]]
-        return [Candidate(p, _likeness(product, self.catalog, p)) for p in picks[:limit]]
+        rows = {r[0]: r[1:] for r in self.catalog.execute(
+            "SELECT rowid, id, category, brand, final_price FROM products WHERE rowid IN "
+            "(SELECT value FROM json_each(?))", [json.dumps(rowids)])}
+        picks = [rows[r] for r in rowids if r in rows and rows[r][0] != product["id"]]
+        return [Candidate(pid, _likeness(product, brand, price)) for pid, category, brand, price in picks
+                if category == product["category"]][:limit]
 
     def complements(self, product_id: str, limit: int = CANDIDATES) -> list[Candidate]:
         """Products of other categories that shoppers pair with `product_id`, then the category prior's best."""
@@ -167,13 +171,14 @@ class Recommender:
         return found[:limit]
 
 
-def _likeness(anchor: dict, catalog: sqlite_utils.Database, product_id: str) -> str:
-    """What a similar product has in common with the anchor, in a few words."""
-    row = catalog.execute("SELECT brand, final_price FROM products WHERE id = ?", [product_id]).fetchone()
+def _journeys(store: sqlite_utils.Database, known: Collection[str]) -> list[list[str]]:
+    """Every logged journey, keeping only products still in the catalog."""
+    return [[p for p in journey if p in known] for journey in interactions.sequences(store).values()]
+
+
+def _likeness(anchor: dict, brand: str | None, price: float) -> str:
+    """What a similar product (its brand and price) has in common with the anchor, in a few words."""
     title = the(anchor["title"])
-    if row is None:
-        return f"similar to {title}"
-    brand, price = row
     difference = round(anchor["final_price"] - price)
     if difference >= 5:
         return f"like {title}, ${difference} less"
@@ -195,9 +200,8 @@ def retrain(catalog: sqlite_utils.Database, store: sqlite_utils.Database, model_
             config: training.FitConfig = training.FitConfig(), **extra: object) -> training.FitReport:
     """Train the sequential model on every logged journey of products still in the catalog and save it with its
     product ids. Each shopper's last step is held out for early stopping when there are enough shoppers."""
-    known = {r[0] for r in catalog.execute("SELECT id FROM products")}
-    journeys = [[p for p in j if p in known] for j in interactions.sequences(store).values()]
-    journeys = [j for j in journeys if len(j) >= 2]
+    journeys = [j for j in _journeys(store, {r[0] for r in catalog.execute("SELECT id FROM products")})
+                if len(j) >= 2]
     if not journeys:
         raise ValueError("No interaction history to learn from: run `python -m assistant recommend synthesize` "
                          "or let shoppers use the assistant first.")

@@ -176,6 +176,21 @@ def test_report_describes_the_run(trained):
     assert report.temperature == 1.0  # too few held-out examples to fit one
 
 
+@pytest.mark.parametrize(("scores", "epochs_run", "best_epoch"), [
+    ([0.90, 0.95, 0.951, 0.9515, 0.952, 0.99], 5, 5),  # gains under min_delta let patience run out; best kept
+    ([0.90, 0.95, 0.951, 0.96, 0.96, 0.96, 0.99], 7, 7),  # a real gain (epoch 4) restarts patience
+])
+def test_early_stopping_ignores_gains_below_min_delta(monkeypatch: pytest.MonkeyPatch, scores, epochs_run,
+                                                      best_epoch):
+    from assistant.nlu import training
+
+    script = iter(scores)
+    monkeypatch.setattr(training, "_evaluate", lambda *args: {"score": next(script), "loss": 1.0})
+    config = TrainingConfig(epochs=len(scores), patience=3, min_delta=0.002, **FAST)
+    _, report = train_joint(EXAMPLES, config)
+    assert (report.epochs_run, report.best_epoch) == (epochs_run, best_epoch)
+
+
 def test_temperature_softens_an_overconfident_model():
     torch.manual_seed(0)
     labels = torch.randint(0, 4, (200,))

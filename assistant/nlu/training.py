@@ -56,6 +56,7 @@ class TrainingConfig:
     dropout: float = 0.1
     seed: int = 42
     patience: int = 3  # epochs without improvement on the held-out slice before stopping
+    min_delta: float = 0.002  # a smaller gain in held-out score does not count as improvement (patience runs on)
     validation_fraction: float = 0.1  # held out per intent; 0 trains on everything for all epochs, temperature 1
     intent_loss_weight: float = 1.0
     entity_loss_weight: float = 1.0
@@ -236,6 +237,7 @@ def _fit(model: JointNLU, data: _Encoded, held_out: list[Example], held: _Encode
     report = TrainingReport(epochs_run=0, best_epoch=0)
     best_score: tuple[float, float] | None = None
     best_state: dict[str, torch.Tensor] | None = None
+    improved = 0  # the last epoch whose score beat every earlier one by more than min_delta
     with tqdm(total=total_steps, disable=not config.progress, desc="joint NLU") as bar:
         for epoch in range(1, config.epochs + 1):
             model.module.train()
@@ -253,10 +255,12 @@ def _fit(model: JointNLU, data: _Encoded, held_out: list[Example], held: _Encode
             metrics = _evaluate(model, held_out, held, config)
             score = (metrics["score"], -metrics["loss"])
             logger.info("epoch %d: %s", epoch, metrics)
+            if best_score is None or score[0] > best_score[0] + config.min_delta:
+                improved = epoch
             if best_score is None or score > best_score:
                 best_score, report.best_epoch, report.validation = score, epoch, metrics
                 best_state = copy.deepcopy(model.module.state_dict())
-            elif epoch - report.best_epoch >= config.patience:
+            if epoch - improved >= config.patience:
                 break
     if best_state is not None:
         model.module.load_state_dict(best_state)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,9 +198,13 @@ class JointNLU:
         """
         if self.device != "cpu":
             return self
-        from torch.ao.quantization import quantize_dynamic  # imported here: training never needs it
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic  # training never needs it
 
-        self.module = quantize_dynamic(self.module, {nn.Linear}, dtype=torch.qint8).eval()
+        # One scale per output row, not per matrix: on the project's data this keeps 98.4 % of the entity sets of
+        # the float model against 97.3 % with one scale per matrix (ours_int8 in the NLU benchmark measures both).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao's eager quantization says it will move
+            self.module = quantize_dynamic(self.module, {nn.Linear: per_channel_dynamic_qconfig}).eval()
         return self
 
     def save(self, directory: str | Path) -> None:

@@ -9,6 +9,7 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.search import engine
 from assistant.search.engine import search, suggest_relaxation
 from assistant.search.prices import PriceRange
 from assistant.search.query import SearchQuery, build_query, refine
@@ -331,3 +332,37 @@ def test_refine_switching_category_drops_size(vocab: Vocabulary) -> None:
 
 def test_describe_empty_query_is_empty() -> None:
     assert SearchQuery().describe() == "" and SearchQuery(sort="rating").describe() == ""
+
+
+# ---- the fast paths agree with the plain ones ---------------------------------------------------------------
+light_queries = st.builds(  # filters that leave something to rank
+    SearchQuery,
+    category=st.none() | st.sampled_from(CATEGORIES),
+    brands=st.lists(st.sampled_from(BRANDS), max_size=2, unique=True),
+    price=st.none() | st.builds(PriceRange, st.none(), st.integers(60, 200).map(float)),
+    on_sale=st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(query=light_queries, text=st.sampled_from(["shoe", "running shoe", "trail", "boot", "the north", "nike",
+                                                  "chef knife", "waterproof", "running nike adidas"]),
+       depth=st.integers(1, 6), mode=st.sampled_from(["all", "any"]))
+def test_ranked_matches_equal_the_filtered_bm25_ranking(db: sqlite_utils.Database, query: SearchQuery, text: str,
+                                                       depth: int, mode: str) -> None:
+    """The index-first pool (narrowed by category and brand) must give exactly what ranking every match under
+    the filters gives, also when the filters empty the pool and it falls back."""
+    match = engine.match_expression(engine.text_tokens(text), mode)
+    plain = [r[0] for r in engine._select(db.conn, query, "p.rowid", match, "bm25(products_fts), p.rowid", depth)]
+    assert engine._ranked_matches(db.conn, query, match, depth) == plain
+
+
+def test_counting_stops_at_the_limit_and_says_so(db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "COUNT_LIMIT", 3)
+    result = search(db, SearchQuery(category="running shoes"), limit=2)
+    assert (result.total, result.capped, result.shown_total) == (3, True, "3+")
+    assert len(result.products) == 2
+    exact = search(db, SearchQuery(category="hiking boots"), limit=2)
+    assert (exact.total, exact.capped, exact.shown_total) == (2, False, "2")
+    relaxed = suggest_relaxation(db, SearchQuery(category="running shoes", size="8"))
+    assert [r.describe() for r in relaxed] == ["There are 3+ in other sizes"]

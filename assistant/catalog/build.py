@@ -33,7 +33,8 @@ from assistant.search.embeddings import carry_embeddings
 
 SCHEMA_VERSION = 1
 FTS_COLUMNS = ("title", "brand", "description", "category", "subcategory")
-_INDEXES = {"products": (("category",), ("brand",), ("final_price",), ("rating",), ("category", "final_price")),
+_INDEXES = {"products": (("category",), ("brand",), ("final_price",), ("rating",), ("category", "final_price"),
+                          ("on_sale", "final_price")),
             "variants": (("product_id",), ("size", "stock")), "reviews": (("product_id",),)}
 # Search compares category and brand case-insensitively (COLLATE NOCASE), which only an index of the same
 # collation can serve: without these, a category or brand filter scans the whole products table.

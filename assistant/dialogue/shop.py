@@ -165,7 +165,7 @@ class Shop:
                                                                    "query": query_to_dict(query), "total": 0},
                          new_state)
         heading = (f"Here are {'more ' if offset else ''}{described} "
-                   f"({offset + 1}-{offset + len(result.products)} of {result.total}):")
+                   f"({offset + 1}-{offset + len(result.products)} of {result.shown_total}):")
         if result.text_match == "any" and not offset:
             heading = f"Nothing matches all of \"{query.text}\", but these come close:\n" + heading
         elif result.text_match == "none" and not offset:

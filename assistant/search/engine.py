@@ -36,6 +36,8 @@ TEXT_WEIGHT = {"all": 1.0, "any": 0.5}  # a match on only some of the words is w
 FUNCTION_WORDS = frozenset("a an and are as at be by for from i in is it its me my of on or our so that the their "
                            "them this to us was we what when with you your".split())
 PREFILTER_STEPS = (4, 32)  # filtered embedding search: nearest in-stock products checked, times the depth
+TEXT_POOL = 3  # full-text ranking: best matches the index ranks on its own, times the depth, before filtering
+COUNT_LIMIT = 1000  # counting stops here ("1-5 of 1000+"): an exact count of a broad match reads every match
 SIGNALS = ("hybrid", "text", "embeddings")  # what ranks free text; "text"/"embeddings" alone are for comparison
 
 
@@ -44,6 +46,16 @@ class SearchResult:
     products: list[dict]
     total: int
     text_match: str = ""  # "all" / "any" words of the text matched, "none" matched, "" no text given
+    capped: bool = False  # counting stopped at COUNT_LIMIT: there are more than `total`
+
+    @property
+    def shown_total(self) -> str:
+        return count_text(self.total, self.capped)
+
+
+def count_text(count: int, capped: bool) -> str:
+    """A result count as a shopper reads it: "1000+" when counting stopped at the limit."""
+    return f"{count}+" if capped else str(count)
 
 
 @dataclass(frozen=True)
@@ -55,9 +67,11 @@ class Relaxation:
     count: int
     query: SearchQuery
     cheapest: float | None = None
+    capped: bool = False  # there are more than `count`
 
     def describe(self) -> str:
-        there = "There is 1" if self.count == 1 else f"There are {self.count}"
+        count = count_text(self.count, self.capped)
+        there = "There is 1" if count == "1" else f"There are {count}"
         price = self.query.price or PriceRange()
         if self.constraint == "price" and price.max is not None and self.cheapest is not None:
             cheapest = f" (the cheapest is {money(self.cheapest)})" if self.cheapest != price.max else ""
@@ -183,16 +197,25 @@ def _where(query: SearchQuery, match: str | None) -> tuple[str, str, list]:
     return source, " AND ".join(clauses), params
 
 
+def _count(conn, query: SearchQuery, match: str | None) -> tuple[int, bool]:
+    """How many products meet the filters (and `match`), counting no further than COUNT_LIMIT; and whether
+    it stopped there."""
+    source, where, params = _where(query, None if match is None else _narrowed(match, query))
+    count = conn.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT ?)",
+                         [*params, COUNT_LIMIT + 1]).fetchone()[0]
+    return min(count, COUNT_LIMIT), count > COUNT_LIMIT
+
+
 def _run(conn, query: SearchQuery, limit: int, match: str | None) -> SearchResult:
     source, where, params = _where(query, match)
     rank = "0" if match is None else "bm25(products_fts)"
-    total = conn.execute(f"SELECT COUNT(*) FROM {source} WHERE {where}", params).fetchone()[0]
+    total, capped = _count(conn, query, match)
     cursor = conn.execute(
         f"SELECT p.*, {_SCORE} AS _score, {rank} AS _rank FROM {source} WHERE {where} "
         f"ORDER BY {_ORDER.get(query.sort, _ORDER['relevance'])} LIMIT ? OFFSET ?",
         [*_score_params(conn), *params, max(limit, 0), max(query.offset, 0)])
     columns = [d[0] for d in cursor.description]
-    return SearchResult([decode_row(dict(zip(columns, row))) for row in cursor], total)
+    return SearchResult([decode_row(dict(zip(columns, row))) for row in cursor], total, capped=capped)
 
 
 def search(db, query: SearchQuery, limit: int = 5, *, signals: str = "hybrid") -> SearchResult:
@@ -247,16 +270,48 @@ def _select(conn, query: SearchQuery, columns: str, match: str | None, order: st
     return conn.execute(f"SELECT {columns} FROM {source} WHERE {where}{tail}", params).fetchall()
 
 
-def _text_candidates(conn, query: SearchQuery, tokens: list[str], depth: int) -> tuple[list[int], int, str]:
-    """The best `depth` full-text matches (rowids, bm25 order), how many match in all, and the mode that
-    matched ("" when none did)."""
+def _text_candidates(conn, query: SearchQuery, tokens: list[str], depth: int) -> tuple[list[int], int, bool, str]:
+    """The best `depth` full-text matches (rowids, bm25 order), how many match in all (counted only when there
+    are more than `depth` of all the words; a match on some words is counted by the caller), whether counting
+    stopped at COUNT_LIMIT, and the mode that matched ("" when none did)."""
     for mode in _modes(tokens):
         match = match_expression(tokens, mode)
-        total = _select(conn, query, "COUNT(*)", match, "", None)[0][0]
-        if total:
-            rows = _select(conn, query, "p.rowid", match, "bm25(products_fts), p.id", depth)
-            return [r[0] for r in rows], total, mode
-    return [], 0, ""
+        rowids = _ranked_matches(conn, query, match, depth)
+        if rowids:
+            counted = mode == "all" and len(rowids) == depth
+            total, capped = _count(conn, query, match) if counted else (len(rowids), False)
+            return rowids, total, capped, mode
+    return [], 0, False, ""
+
+
+def _ranked_matches(conn, query: SearchQuery, match: str, depth: int) -> list[int]:
+    """The `depth` best matches of `match` that the filters allow, bm25 order (ties by rowid).
+
+    The full-text index first ranks its best TEXT_POOL x depth matches on its own, without reading a product
+    row per match, narrowed to the query's category (and single brand) through their indexed columns: every
+    row of that category carries the same phrase, so the narrowing adds the same amount to every score and
+    keeps the order. The filters then check that pool a row each. Only when they leave fewer than `depth` of a
+    full pool does the filtered join rank every (narrowed) match."""
+    pool_size = depth * TEXT_POOL
+    pool = [r[0] for r in conn.execute("SELECT rowid FROM products_fts WHERE products_fts MATCH ? "
+                                       "ORDER BY rank, rowid LIMIT ?", [_narrowed(match, query), pool_size])]
+    allowed = _allowed_among(conn, query, pool)
+    kept = [rowid for rowid in pool if rowid in allowed][:depth]
+    if len(kept) == depth or len(pool) < pool_size:
+        return kept
+    return [r[0] for r in _select(conn, query, "p.rowid", _narrowed(match, query), "bm25(products_fts), p.rowid",
+                                  depth)]
+
+
+def _narrowed(match: str, query: SearchQuery) -> str:
+    """`match` restricted to rows whose category (and brand, when there is exactly one) column holds the
+    query's as a phrase: a superset of the rows the exact filters allow, found in the index alone."""
+    columns = [("category", query.category)] if query.category else []
+    if len(query.brands) == 1:
+        columns.append(("brand", query.brands[0]))
+    phrases = [f'{column} : "{value.replace(chr(34), chr(34) * 2)}"' for column, value in columns
+               if words(value)]
+    return " AND ".join([f"({match})", *phrases]) if phrases else match
 
 
 def _allowed_rowids(conn, query: SearchQuery) -> list[int] | None:
@@ -352,7 +407,8 @@ def _hybrid(conn, index: EmbeddingIndex, query: SearchQuery, limit: int, tokens:
     Other sorts order the fused candidates by price or rating. Without `with_text`, embeddings alone rank."""
     depth = CANDIDATES * max(1, math.ceil((query.offset + limit) / CANDIDATES))  # same pool for nearby pages
     vector = query_vector(query.text)
-    text_ids, text_total, mode = _text_candidates(conn, query, tokens, depth) if with_text else ([], 0, "")
+    text_ids, text_total, capped, mode = (_text_candidates(conn, query, tokens, depth) if with_text
+                                          else ([], 0, False, ""))
     if mode == "any":  # some of the words, not the meaning: a product far from the query is noise
         scores = index.scores(vector, text_ids)
         text_ids = [r for r in text_ids if scores.get(r, MIN_SIMILARITY) >= MIN_SIMILARITY]
@@ -371,7 +427,7 @@ def _hybrid(conn, index: EmbeddingIndex, query: SearchQuery, limit: int, tokens:
         ranked = exact + _mmr(ranked, fused, index, query.offset + limit - len(exact))
     page = ranked[max(query.offset, 0): max(query.offset, 0) + max(limit, 0)]
     total = text_total + len(set(near_ids) - set(text_ids))
-    return SearchResult([decode_row(rows[r]) for r in page], total, mode or "any")
+    return SearchResult([decode_row(rows[r]) for r in page], total, mode or "any", capped=capped)
 
 
 # ---- nothing found: what would help ------------------------------------------------------------------------
@@ -404,8 +460,8 @@ def _price_relaxation(db, query: SearchQuery) -> Relaxation | None:
         relaxed = replace(query, price=PriceRange(float(math.floor(below)), price.max), offset=0)
     else:
         return None
-    count = search(db, relaxed, limit=0).total
-    return Relaxation("price", count, relaxed, cheapest=above) if count else None
+    found = search(db, relaxed, limit=0)
+    return Relaxation("price", found.total, relaxed, cheapest=above, capped=found.capped) if found.total else None
 
 
 def suggest_relaxation(db, query: SearchQuery) -> list[Relaxation]:
@@ -421,8 +477,8 @@ def suggest_relaxation(db, query: SearchQuery) -> list[Relaxation]:
             relaxation = _price_relaxation(db, query)
         else:
             relaxed = replace(query, offset=0, **_DROPPED[constraint])
-            count = search(db, relaxed, limit=0).total
-            relaxation = Relaxation(constraint, count, relaxed) if count else None
+            result = search(db, relaxed, limit=0)
+            relaxation = Relaxation(constraint, result.total, relaxed, capped=result.capped) if result.total else None
         if relaxation:
             found.append(relaxation)
     return found

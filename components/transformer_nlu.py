@@ -12,8 +12,9 @@ needs no tokenizer or featurizer in front of it:
         threshold: 0.5
 
 Config keys are the fields of `assistant.nlu.training.TrainingConfig` (base_model: null means the bundled
-all-MiniLM-L6-v2) plus `normalize_entities`, `out_of_scope_intent` and `quantize` (int8 linear layers
-for CPU inference, applied when the model is loaded). Out-of-scope messages get a flat ranking (see
+all-MiniLM-L6-v2) plus `normalize_entities`, `out_of_scope_intent`, `quantize` (int8 linear layers
+for CPU inference, applied when the model is loaded) and `trace` (on by default: the loaded model serves from a
+TorchScript trace of its forward pass, see `JointNLU.traced_for_inference`). Out-of-scope messages get a flat ranking (see
 the training module), which FallbackClassifier's threshold turns into `nlu_fallback`; training examples of the intent
 named by `out_of_scope_intent` (e.g. CLINC's "oos") are trained as such outliers instead of as a class.
 """
@@ -72,7 +73,7 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
         """The training defaults, plus the optional catalog normalisation of entity values (off) and the name of an
         out-of-scope intent in the training data (none)."""
         return {**dataclasses.asdict(TrainingConfig()), "normalize_entities": False, "out_of_scope_intent": None,
-                "quantize": False}
+                "quantize": False, "trace": True}
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -102,6 +103,8 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
                 model = JointNLU.load(directory, device=config.get("device"))
             if config.get("quantize"):
                 model = model.quantized_for_cpu()
+            if config.get("trace", True):
+                model = model.traced_for_inference()
         except ValueError as error:
             logger.warning("%s: no trained model in resource '%s' (%s); it will predict nothing.",
                            cls.__name__, resource.name, error)

@@ -147,6 +147,23 @@ def test_int8_cpu_inference_keeps_the_predictions(model: JointNLU, tmp_path: Pat
     assert sum(f.intent == i.intent for f, i in zip(floats, ints)) >= 0.95 * len(texts)
     assert sum(p.intent == e.intent for p, e in zip(ints, EXAMPLES)) >= 0.9 * len(EXAMPLES)
     assert max(p.confidence for p in quantized.predict(GIBBERISH)) < 0.5
+    served = JointNLU.load(tmp_path / "nlu", device="cpu").quantized_for_cpu().traced_for_inference()
+    assert served._traced is not None and _rounded(served.predict(texts)) == _rounded(ints)
+
+
+def test_traced_serving_gives_the_eager_predictions(model: JointNLU, tmp_path: Path):
+    model.save(tmp_path / "m")
+    texts = [e.text for e in EXAMPLES] + GIBBERISH
+    eager = JointNLU.load(tmp_path / "m")
+    traced = JointNLU.load(tmp_path / "m").traced_for_inference()
+    assert traced._traced is not None
+    assert _rounded(traced.predict(texts)) == _rounded(eager.predict(texts))
+    assert _rounded([traced.predict([text])[0] for text in texts[:5]]) == _rounded(eager.predict(texts[:5]))
+
+
+def _rounded(predictions):
+    """Predictions with confidences to 4 places: a traced graph may sum in another order."""
+    return [([(name, round(p, 4)) for name, p in pred.intent_ranking], pred.entities) for pred in predictions]
 
 
 def test_same_seed_same_predictions():

@@ -29,6 +29,7 @@ FORMAT_VERSION = 1
 ENCODER_DIR = "encoder"
 HEADS_FILE = "heads.safetensors"
 META_FILE = "joint_nlu.json"
+_PROBE = ["hi", "do you have the Trailhead 40L backpack in red, size M?"]  # two lengths: padding is exercised
 
 
 def default_base_model() -> str:
@@ -143,6 +144,7 @@ class JointNLU:
         self.dropout = dropout
         self.device = torch_device(device)
         self.module = module.to(self.device).eval()
+        self._traced: torch.jit.ScriptModule | None = None  # set by traced_for_inference; the module stays trainable
 
     @classmethod
     def from_base(cls, base_model: str | None, intents: Sequence[str], entity_types: Sequence[str], *,
@@ -165,7 +167,8 @@ class JointNLU:
 
     def logits(self, batch: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw intent logits (before temperature) and tag logits for a padded batch of token ids."""
-        return self.module(batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device))
+        forward = self._traced if self._traced is not None else self.module
+        return forward(batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device))
 
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[Prediction]:
         """Intent ranking and entities for each text."""
@@ -205,6 +208,30 @@ class JointNLU:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao's eager quantization says it will move
             self.module = quantize_dynamic(self.module, {nn.Linear: per_channel_dynamic_qconfig}).eval()
+        return self
+
+    def traced_for_inference(self) -> JointNLU:
+        """This model with its forward pass traced to TorchScript for serving: one graph instead of the hundreds
+        of Python-dispatched operations of the eager encoder, which is much of what a short message costs on a
+        CPU. Inference only (the weights are shared, training still uses the eager module). The trace is kept
+        only if it reproduces the eager outputs on a padded probe batch; otherwise the model stays eager."""
+        probe = {key: value.to(self.device) for key, value in self.encode(_PROBE).items() if key != "offset_mapping"}
+        self.module.eval()
+        try:
+            with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # TracerWarnings about Python values that are constant here
+                traced = torch.jit.trace(self.module, (probe["input_ids"], probe["attention_mask"]),
+                                         check_trace=False)
+                same = all(torch.allclose(a, b, atol=1e-4) for a, b in
+                           zip(self.module(probe["input_ids"], probe["attention_mask"]),
+                               traced(probe["input_ids"], probe["attention_mask"])))
+        except (RuntimeError, TypeError, ValueError) as error:  # what tracing raises on code it cannot follow
+            logger.warning("Serving the NLU model eagerly: tracing failed (%s)", error)
+            return self
+        if not same:
+            logger.warning("Serving the NLU model eagerly: the traced graph does not reproduce its outputs")
+            return self
+        self._traced = traced
         return self
 
     def save(self, directory: str | Path) -> None:

@@ -350,11 +350,16 @@ light_queries = st.builds(  # filters that leave something to rank
        depth=st.integers(1, 6), mode=st.sampled_from(["all", "any"]))
 def test_ranked_matches_equal_the_filtered_bm25_ranking(db: sqlite_utils.Database, query: SearchQuery, text: str,
                                                        depth: int, mode: str) -> None:
-    """The index-first pool (narrowed by category and brand) must give exactly what ranking every match under
-    the filters gives, also when the filters empty the pool and it falls back."""
+    """The index-first pool must give exactly what ranking every match under the filters gives, also when the
+    filters empty the pool and it falls back; and narrowing the match by category and brand must not lose a
+    product the filters allow."""
     match = engine.match_expression(engine.text_tokens(text), mode)
-    plain = [r[0] for r in engine._select(db.conn, query, "p.rowid", match, "bm25(products_fts), p.rowid", depth)]
-    assert engine._ranked_matches(db.conn, query, match, depth) == plain
+    joined = [r[0] for r in engine._select(db.conn, query, "p.rowid", match, "bm25(products_fts), p.rowid", None)]
+    assert engine._ranked_matches(db.conn, query, match, depth) == joined[:depth]
+    clauses, params = engine._filters(query)
+    unnarrowed = db.conn.execute("SELECT p.rowid FROM products p JOIN products_fts ON products_fts.rowid = p.rowid "
+                                 f"WHERE products_fts MATCH ? AND {' AND '.join(clauses)}", [match, *params])
+    assert set(joined) == {r[0] for r in unnarrowed}
 
 
 def test_counting_stops_at_the_limit_and_says_so(db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -193,14 +193,14 @@ def _where(query: SearchQuery, match: str | None) -> tuple[str, str, list]:
     if match is not None:
         source += " JOIN products_fts ON products_fts.rowid = p.rowid"
         clauses.insert(0, "products_fts MATCH ?")
-        params.insert(0, match)
+        params.insert(0, _narrowed(match, query))
     return source, " AND ".join(clauses), params
 
 
 def _count(conn, query: SearchQuery, match: str | None) -> tuple[int, bool]:
     """How many products meet the filters (and `match`), counting no further than COUNT_LIMIT; and whether
     it stopped there."""
-    source, where, params = _where(query, None if match is None else _narrowed(match, query))
+    source, where, params = _where(query, match)
     count = conn.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT ?)",
                          [*params, COUNT_LIMIT + 1]).fetchone()[0]
     return min(count, COUNT_LIMIT), count > COUNT_LIMIT
@@ -285,13 +285,10 @@ def _text_candidates(conn, query: SearchQuery, tokens: list[str], depth: int) ->
 
 
 def _ranked_matches(conn, query: SearchQuery, match: str, depth: int) -> list[int]:
-    """The `depth` best matches of `match` that the filters allow, bm25 order (ties by rowid).
-
-    The full-text index first ranks its best TEXT_POOL x depth matches on its own, without reading a product
-    row per match, narrowed to the query's category (and single brand) through their indexed columns: every
-    row of that category carries the same phrase, so the narrowing adds the same amount to every score and
-    keeps the order. The filters then check that pool a row each. Only when they leave fewer than `depth` of a
-    full pool does the filtered join rank every (narrowed) match."""
+    """The `depth` best matches of `match` that the filters allow, bm25 order (ties by rowid), as the filtered
+    join of `_select` ranks them, only cheaper: the full-text index first ranks its best TEXT_POOL x depth
+    matches on its own, without reading a product row per match, and the filters then check that pool a row
+    each. Only when they leave fewer than `depth` of a full pool does the join rank every match."""
     pool_size = depth * TEXT_POOL
     pool = [r[0] for r in conn.execute("SELECT rowid FROM products_fts WHERE products_fts MATCH ? "
                                        "ORDER BY rank, rowid LIMIT ?", [_narrowed(match, query), pool_size])]
@@ -299,13 +296,15 @@ def _ranked_matches(conn, query: SearchQuery, match: str, depth: int) -> list[in
     kept = [rowid for rowid in pool if rowid in allowed][:depth]
     if len(kept) == depth or len(pool) < pool_size:
         return kept
-    return [r[0] for r in _select(conn, query, "p.rowid", _narrowed(match, query), "bm25(products_fts), p.rowid",
-                                  depth)]
+    return [r[0] for r in _select(conn, query, "p.rowid", match, "bm25(products_fts), p.rowid", depth)]
 
 
 def _narrowed(match: str, query: SearchQuery) -> str:
     """`match` restricted to rows whose category (and brand, when there is exactly one) column holds the
-    query's as a phrase: a superset of the rows the exact filters allow, found in the index alone."""
+    query's as a phrase: a superset of the rows the exact filters allow, found in the index alone, so a
+    category's few matches are not picked out of every product's. The phrase also counts in bm25, with the
+    same weight in every row of the category except for bm25's length normalisation: shorter listings gain
+    a little."""
     columns = [("category", query.category)] if query.category else []
     if len(query.brands) == 1:
         columns.append(("brand", query.brands[0]))

@@ -185,3 +185,18 @@ def test_the_query_filters_on_the_category_the_message_is_about(text: str, categ
     vocab = Vocabulary.from_db(open_catalog(demo_catalog), brand_aliases=BRAND_ALIASES,
                                category_aliases=category_aliases(), color_aliases=COLOR_SYNONYMS)
     assert build_query(text, [], vocab).category == category
+
+
+def test_a_model_number_is_not_a_budget_however_it_is_typed() -> None:
+    """"Pace Max 8" is a watch in this catalog; "max 8" elsewhere is still at most $8."""
+    from assistant.search.query import build_query
+
+    vocab = Vocabulary(categories=["smartwatches", "water bottles"],
+                       titles=["Garmin Pace Max 8 GPS Watch", "Hydro Flask Trail Max 24 oz Bottle"])
+    assert build_query("garmn pace max 8", [], vocab).price is None
+    assert build_query("PACE  MAX 8 in black", [], vocab).price is None
+    assert build_query("water bottle max 8", [], vocab).price.max == 8
+    assert build_query("trail max 24 under $40", [], vocab).price.max == 40
+    tagged = {"entity": "price", "value": "max 8", "start": 5, "end": 10}
+    assert build_query("pace max 8", [tagged], vocab).price is None  # the NLU's price tag inside the name
+    assert build_query("race max 8", [tagged], vocab).price.max == 8  # not a catalog name: a budget

@@ -208,8 +208,13 @@ def _leftover_text(text: str, mentions: list[Mention]) -> str:
                     if kept[i] or (w.isdigit() and i + 1 < len(words) and kept[i + 1]))
 
 
-def _entity_price(entities: Iterable[dict]) -> PriceRange | None:
+def _entity_price(entities: Iterable[dict], text: str, masked: str) -> PriceRange | None:
+    """The first price entity that reads as a price; none inside a model name (`masked` differs from `text`
+    there: see Vocabulary.without_model_numbers)."""
     for entity in entities:
+        start, end = entity.get("start"), entity.get("end")
+        if isinstance(start, int) and isinstance(end, int) and masked[start:end] != text[start:end]:
+            continue
         if entity.get("entity") in PRICE_ENTITIES:
             value = str(entity.get("value", ""))
             price = parse_price(value) or parse_price(f"under ${value}")
@@ -221,13 +226,14 @@ def _entity_price(entities: Iterable[dict]) -> PriceRange | None:
 def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQuery:
     """The query one message asks for."""
     lowered = text.lower()
+    masked = vocab.without_model_numbers(text)
     mentions = _mentions(text, entities, vocab)
     category = _main_category(text, mentions)
     brands, excluded = _split(text, mentions, "brand")
     colors, _ = _split(text, mentions, "color")
     return SearchQuery(
         category=category, brands=brands, colors=colors, size=_first(mentions, "size"),
-        price=parse_price(text) or _entity_price(entities), min_rating=_min_rating(lowered),
+        price=parse_price(masked) or _entity_price(entities, text, masked), min_rating=_min_rating(lowered),
         on_sale=_ON_SALE.search(lowered) is not None, text=_leftover_text(text, mentions), sort=_sort(lowered),
         exclude_brands=excluded, hint=_narrower_words(text, mentions, category, vocab))
 

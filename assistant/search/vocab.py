@@ -154,6 +154,7 @@ _SIZE_PHRASE = re.compile(
     r"|\bin\s+(?:a\s+)?(?P<word>small|large)\b"
     r"|(?<![\w'’])(?P<upper>(?-i:[SML]))(?![\w'’])",
     re.IGNORECASE)
+_MAX_MODEL = re.compile(r"\b[^\W\d_]+\s+max\s+(?P<n>\d+)\b", re.IGNORECASE)  # "Pace Max 8" in a title
 _PRICE_WORDS_BEFORE_HALF = re.compile(r"(?:under|below|over|above|than|around|about|max|least|most|rated|\$)\s*$")
 
 
@@ -161,7 +162,8 @@ class Vocabulary:
     """Canonical catalog values per kind, with the lookup tables that map typed text onto them."""
 
     def __init__(self, *, brands: Iterable[str] = (), categories: Iterable[str] = (), colors: Iterable[str] = (),
-                 sizes: Iterable[str] = (), aliases: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 sizes: Iterable[str] = (), aliases: Mapping[str, Mapping[str, str]] | None = None,
+                 titles: Iterable[str] = ()) -> None:
         self.values: dict[str, list[str]] = {
             "brand": sorted(set(brands)), "category": sorted(set(categories)),
             "color": sorted(set(colors)), "size": sorted(set(sizes))}
@@ -180,6 +182,7 @@ class Vocabulary:
         self._sizes = {_size_form(s) or _key(s): s for s in self.values["size"]}
         self._choices = {kind: list(table) for kind, table in self._exact.items()}
         self._heads = {form(c.split()[-1]) for c in self.values["category"] if c.split()}
+        self._max_models = {_spaced(m.group(0)) for title in titles for m in _MAX_MODEL.finditer(title)}
 
     @classmethod
     def from_db(cls, db, *, brand_aliases: Mapping[str, str] | None = None,
@@ -198,7 +201,17 @@ class Vocabulary:
             sizes=column("SELECT DISTINCT size FROM variants UNION "
                          "SELECT DISTINCT j.value FROM products, json_each(products.sizes) AS j"),
             aliases={"brand": brand_aliases or {}, "category": category_aliases or {},
-                     "color": color_aliases or {}})
+                     "color": color_aliases or {}},
+            titles=column("SELECT title FROM products WHERE title LIKE '% max %'") if _has_titles(conn) else ())
+
+    def without_model_numbers(self, text: str) -> str:
+        """`text` with the number of a catalog model name like "Pace Max 8" hidden ("pace max #"), however it is
+        cased, so that it is not read as a budget ("max 8" = at most $8). Only names in the catalog count; the
+        length stays, so character offsets (of NLU entities) still point at the same words."""
+        if not self._max_models:
+            return text
+        return _MAX_MODEL.sub(lambda m: m.group(0)[:m.start("n") - m.start()] + "#" * len(m.group("n"))
+                              if _spaced(m.group(0)) in self._max_models else m.group(0), text)
 
     def _add(self, kind: str, text: str, canonical: str) -> None:
         self._exact[kind].setdefault(form(text), canonical)
@@ -312,6 +325,14 @@ class Vocabulary:
         key = _key(typed)
         return " " not in key and (key in COMMON_WORDS or len(key) <= 2 or form(key) in self._exact["color"]
                                    or form(key) in self._exact["category"])
+
+
+def _has_titles(conn) -> bool:
+    return any(row[1] == "title" for row in conn.execute("PRAGMA table_info(products)"))
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _edit_budget(typed: str) -> int:

@@ -176,8 +176,11 @@ def test_a_correctly_spelt_word_is_never_a_typo() -> None:
     ("Columbia Tundra Thermo Men's Down Vest", "down jackets"),  # "thermo" names thermoses, "down vest" the kind
     ("a tent that fits in a backpack", "tents"),
     ("hiking boots and a backpack", "hiking boots"),
+    ("a puffy jacket for winter", "down jackets"),
+    ("puffy tired eyes in the morning", None),  # a need, not a jacket: meaning search finds eye cream
 ])
-def test_the_query_filters_on_the_category_the_message_is_about(text: str, category: str, demo_catalog) -> None:
+def test_the_query_filters_on_the_category_the_message_is_about(text: str, category: str | None,
+                                                                 demo_catalog) -> None:
     from assistant.catalog.build import open_catalog
     from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
     from assistant.search.query import build_query

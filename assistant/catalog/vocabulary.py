@@ -454,7 +454,8 @@ CATEGORY_SYNONYMS: dict[str, list[str]] = {
     "sneakers": ["trainers", "kicks", "tennis shoes", "casual shoes", "skate shoes", "high tops"],
     "rain jackets": ["raincoat", "rain coat", "rain shell", "shell jacket", "waterproof jacket", "hardshell",
                      "anorak", "rain gear"],
-    "down jackets": ["puffer", "puffer jacket", "puffy", "down coat", "parka", "winter jacket", "down vest"],
+    "down jackets": ["puffer", "puffer jacket", "puffy jacket", "puffy coat", "puffy vest", "down coat", "parka",
+                     "winter jacket", "down vest"],  # not "puffy" alone: "puffy eyes" are a skincare need
     "t-shirts": ["tee", "tees", "t shirt", "tshirt", "tee shirt", "shirt"],
     "jeans": ["denim", "denim jeans", "blue jeans", "denim pants"],
     "backpacks": ["rucksack", "daypack", "knapsack", "bookbag", "hiking pack", "travel pack"],

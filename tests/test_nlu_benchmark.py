@@ -237,6 +237,26 @@ def shrunk_pipeline(name: str, step_name: str, override: dict, directory: Path) 
     return str(directory / f"{name}.yml")
 
 
+def test_a_stopped_run_keeps_the_pipelines_it_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A run stopped while the second pipeline trains has already written the first one's row, marked
+    incomplete; no comparison is claimed."""
+    from benchmarks.nlu import cli
+
+    def stopped_during_diet(source, runs, pipelines, oos_label, workdir, on_done):
+        on_done([PipelineResult("ours", {"intent_accuracy": 0.975, "macro_f1": 0.97, "train_seconds": 60.0})])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_benchmark", stopped_during_diet)
+    write_bio(tmp_path / "data" / "train", BIO_ROWS * 3)
+    write_bio(tmp_path / "data" / "test", BIO_ROWS)
+    out = tmp_path / "benchmarks.md"
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(["--data", str(tmp_path / "data"), "--pipelines", "ours,diet", "--out", str(out)])
+    text = out.read_text()
+    assert "| ours | 97.5 | 97.0 |" in text and "| diet |" not in text
+    assert "Incomplete: diet still running" in text
+
+
 @pytest.mark.rasa
 def test_one_tiny_run_scores_both_pipelines(tmp_path: Path):
     """Both shipped pipelines, cut to one epoch, on a few examples with entities and out-of-scope ones."""

@@ -53,14 +53,18 @@ def main(argv: Sequence[str] | None = None) -> list[PipelineResult]:
     pipelines = [pipeline_config(name.strip()) for name in args.pipelines.split(",") if name.strip()]
     source = load_source(args.data, ROOT, args.oos_label, args.test)
     runs = [_limited(train, test, args) for train, test in splits(source, args.folds, args.test_fraction, args.seed)]
-    with tempfile.TemporaryDirectory(prefix="nlu-benchmark-") as workdir:
-        results = run_benchmark(source, runs, pipelines, args.oos_label, Path(workdir))
-    table = report.table(results)
-    print(table)
     smoke = args.limit_train is not None or args.limit_test is not None
     key = f"{source.name}-smoke" if smoke else source.name
     title = f"{source.name}: smoke run on a subset, not a result" if smoke else source.name
-    report.write_section(args.out, key, report.section(key, title, _body(source, runs, pipelines, table, argv)))
+
+    def write(results: list[PipelineResult]) -> None:
+        pending = [p.stem for p in pipelines[len(results):]]
+        body = _body(source, runs, pipelines, report.table(results), argv, pending)
+        report.write_section(args.out, key, report.section(key, title, body))
+
+    with tempfile.TemporaryDirectory(prefix="nlu-benchmark-") as workdir:
+        results = run_benchmark(source, runs, pipelines, args.oos_label, Path(workdir), on_done=write)
+    print(report.table(results))
     print(f"\nWritten to {args.out} (section {key})")
     return results
 
@@ -75,13 +79,16 @@ def _limited(train: list[Example], test: list[Example], args: argparse.Namespace
 
 
 def _body(source: Source, runs: Sequence[Split], pipelines: Sequence[Path], table: str,
-          argv: Sequence[str] | None) -> str:
+          argv: Sequence[str] | None, pending: Sequence[str]) -> str:
     """Everything a reader needs to trust or repeat the numbers, around the table."""
     command = "python -m benchmarks.nlu " + shlex.join(sys.argv[1:] if argv is None else argv)
     lines = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {report.machine()}.", "",
              f"Command: `{command}`", "", _data_line(runs), *[f"{note}." for note in source.notes], "",
              "Pipelines: " + ", ".join(f"{p.stem} = `{_shown(p)}`" for p in pipelines) + ".", "", table, "",
              EXPLANATION]
+    if pending:
+        lines[2:2] = [f"**Incomplete: {', '.join(pending)} still running when this was written; the finished "
+                      "rows stand on their own, the comparison does not.**", ""]
     published = report.references(source.origin)
     if published:
         lines += ["", "Quoted from the dataset's SOURCE.md (published, not measured here):", "", published]

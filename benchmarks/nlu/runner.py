@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,11 +57,17 @@ def pipeline_config(name: str) -> Path:
 
 
 def run_benchmark(source: Source, splits: Sequence[Split], pipelines: Sequence[Path], oos_label: str | None,
-                  workdir: Path) -> list[PipelineResult]:
-    """Train and evaluate each pipeline on each split; returns one scored result per pipeline, in order."""
+                  workdir: Path, on_done: Callable[[list[PipelineResult]], None] | None = None
+                  ) -> list[PipelineResult]:
+    """Train and evaluate each pipeline on each split; returns one scored result per pipeline, in order.
+
+    `on_done` gets the results so far each time a pipeline has finished its last split, so that a long run
+    (SNIPS, CLINC: an hour per pipeline on two cores) keeps what it measured if it is stopped later."""
     from benchmarks.nlu.rasa_io import write_training_data  # Rasa is imported only when a benchmark runs
 
     outcomes = {path: _Outcome() for path in pipelines}
+    has_entities = any(e.entities for train, test in splits for e in (*train, *test))
+    done: list[PipelineResult] = []
     for fold, (train, test) in enumerate(splits):
         folder = workdir / f"fold{fold}"
         folder.mkdir(parents=True)
@@ -70,8 +76,11 @@ def run_benchmark(source: Source, splits: Sequence[Split], pipelines: Sequence[P
         for path in pipelines:
             result = _run_worker(path, folder, oos_label, workdir)
             _pool(outcomes[path], test, result)
-    has_entities = any(e.entities for train, test in splits for e in (*train, *test))
-    return [PipelineResult(path.stem, _score(outcomes[path], oos_label, has_entities)) for path in pipelines]
+            if fold == len(splits) - 1:
+                done.append(PipelineResult(path.stem, _score(outcomes[path], oos_label, has_entities)))
+                if on_done is not None:
+                    on_done(list(done))
+    return done
 
 
 def _run_worker(pipeline: Path, folder: Path, oos_label: str | None, workdir: Path) -> dict[str, Any]:

@@ -6,13 +6,14 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertModel
 
 from assistant.nlu.examples import Example, Span, load_bio, load_clinc, load_csv
-from assistant.nlu.joint_model import (JointNLU, decode_entities, default_base_model, word_tags,
-                                       words_of)
+from assistant.nlu.joint_model import (JointNLU, best_bio_path, bio_transitions, decode_entities,
+                                       default_base_model, word_tags, words_of)
 from assistant.nlu.training import TrainingConfig, fit_temperature, split_held_out, train_joint
 from assistant.settings import torch_device
 
@@ -81,6 +82,21 @@ def test_tagging_and_decoding_round_trip_to_the_exact_typed_spans():
         spans, _ = decode_entities(example.text, words, word_tags(example.entities, words), [1.0] * len(words))
         assert spans == example.entities
         assert all(example.text[s.start:s.end] == s.value for s in spans)
+
+
+@pytest.mark.parametrize(("word_probs", "expected"), [
+    ([{"I-city": 0.6, "B-city": 0.3}, {"I-city": 0.9}], ["B-city", "I-city"]),  # no entity opens with I-
+    ([{"O": 0.5}, {"I-date": 0.5, "B-date": 0.4}], ["O", "B-date"]),
+    ([{"B-city": 0.9}, {"I-date": 0.6, "I-city": 0.3}], ["B-city", "I-city"]),  # no type switch mid-entity
+    ([{"B-city": 0.9}, {"O": 0.8}], ["B-city", "O"]),  # well-formed argmax stays as it is
+    ([], []),
+])
+def test_tags_are_decoded_as_the_best_well_formed_bio_sequence(word_probs, expected):
+    tags = ["O", "B-city", "I-city", "B-date", "I-date"]
+    rows = [[probs.get(tag, (1 - sum(probs.values())) / (len(tags) - len(probs))) for tag in tags]
+            for probs in word_probs]
+    log_probs = np.log(np.array(rows, dtype=float).reshape(len(rows), len(tags)))
+    assert [tags[t] for t in best_bio_path(log_probs, *bio_transitions(tags))] == expected
 
 
 def test_an_entity_never_splits_a_word():

@@ -206,7 +206,8 @@ class JointNLU:
 
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[Prediction]:
         """Intent ranking and entities for each text."""
-        self.module.eval()
+        if self.module.training:  # only after a training step; eval() walks every submodule (~1 ms a call)
+            self.module.eval()
         predictions: list[Prediction] = []
         with torch.inference_mode():
             for first in range(0, len(texts), batch_size):

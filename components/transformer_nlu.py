@@ -14,9 +14,10 @@ needs no tokenizer or featurizer in front of it:
 Config keys are the fields of `assistant.nlu.training.TrainingConfig` (base_model: null means the bundled
 all-MiniLM-L6-v2) plus `normalize_entities`, `out_of_scope_intent`, `quantize` (int8 linear layers
 for CPU inference, applied when the model is loaded) and `trace` (on by default: the loaded model serves from a
-TorchScript trace of its forward pass, see `JointNLU.traced_for_inference`). Out-of-scope messages get a flat ranking (see
-the training module), which FallbackClassifier's threshold turns into `nlu_fallback`; training examples of the intent
-named by `out_of_scope_intent` (e.g. CLINC's "oos") are trained as such outliers instead of as a class.
+TorchScript trace of its forward pass, see `JointNLU.traced_for_inference`). Out-of-scope messages get a flat
+ranking (see the training module), which FallbackClassifier's threshold turns into `nlu_fallback`; training
+examples of the intent named by `out_of_scope_intent` (e.g. CLINC's "oos") are trained as such outliers instead
+of as a class.
 """
 from __future__ import annotations
 

@@ -148,10 +148,10 @@ def test_size_false_positives(vocab: Vocabulary, text: str) -> None:
 def test_from_db_reads_the_catalog() -> None:
     db = sqlite_utils.Database(memory=True)
     db["products"].insert_all([
-        {"id": "A", "brand": "Wüsthof", "category": "kitchen knives", "colors": json.dumps(["black", "gray"]),
-         "sizes": "[]"},
-        {"id": "B", "brand": "The North Face", "category": "tents", "colors": json.dumps(["green"]),
-         "sizes": json.dumps(["M"])},
+        {"id": "A", "title": "Wüsthof Classic Chef's Knife", "brand": "Wüsthof", "category": "kitchen knives",
+         "colors": json.dumps(["black", "gray"]), "sizes": "[]"},
+        {"id": "B", "title": "The North Face Stormbreak Max 2 Tent", "brand": "The North Face", "category": "tents",
+         "colors": json.dumps(["green"]), "sizes": json.dumps(["M"])},
     ], pk="id")
     db["variants"].insert_all([{"sku": "B-1", "product_id": "B", "color": "green", "size": "M", "stock": 1}], pk="sku")
     vocab = Vocabulary.from_db(db, category_aliases={"knives": "kitchen knives", "pots": "cookware"})
@@ -161,6 +161,7 @@ def test_from_db_reads_the_catalog() -> None:
     assert vocab.normalise("category", "knives") == "kitchen knives"
     assert vocab.normalise("category", "pots") is None  # alias to a category this catalog lacks
     assert Vocabulary.from_db(db.conn).values == vocab.values
+    assert vocab.without_model_numbers("a stormbreak max 2") == "a stormbreak max #"  # titles are read too
 
 
 def test_a_correctly_spelt_word_is_never_a_typo() -> None:

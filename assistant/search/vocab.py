@@ -202,7 +202,7 @@ class Vocabulary:
                          "SELECT DISTINCT j.value FROM products, json_each(products.sizes) AS j"),
             aliases={"brand": brand_aliases or {}, "category": category_aliases or {},
                      "color": color_aliases or {}},
-            titles=column("SELECT title FROM products WHERE title LIKE '% max %'") if _has_titles(conn) else ())
+            titles=column("SELECT title FROM products WHERE title LIKE '% max %'"))
 
     def without_model_numbers(self, text: str) -> str:
         """`text` with the number of a catalog model name like "Pace Max 8" hidden ("pace max #"), however it is
@@ -325,10 +325,6 @@ class Vocabulary:
         key = _key(typed)
         return " " not in key and (key in COMMON_WORDS or len(key) <= 2 or form(key) in self._exact["color"]
                                    or form(key) in self._exact["category"])
-
-
-def _has_titles(conn) -> bool:
-    return any(row[1] == "title" for row in conn.execute("PRAGMA table_info(products)"))
 
 
 def _spaced(text: str) -> str:

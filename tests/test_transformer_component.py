@@ -102,9 +102,10 @@ class _FixedModel:
 
 def _catalog(path: Path) -> Path:
     with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE products (brand TEXT, category TEXT, colors TEXT, sizes TEXT)")
+        db.execute("CREATE TABLE products (title TEXT, brand TEXT, category TEXT, colors TEXT, sizes TEXT)")
         db.execute("CREATE TABLE variants (size TEXT)")
-        db.execute("INSERT INTO products VALUES ('The North Face', 'Jackets', ?, '[]')", (json.dumps(["Red"]),))
+        db.execute("INSERT INTO products VALUES ('The North Face Summit Jacket', 'The North Face', 'Jackets', ?, '[]')",
+                   (json.dumps(["Red"]),))
     return path
 
 

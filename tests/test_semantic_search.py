@@ -13,7 +13,7 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.catalog.build import build_catalog, open_catalog
+from assistant.catalog.build import build_catalog, open_catalog, read_meta
 from assistant.dialogue.shop import Shop
 from assistant.search import embeddings
 from assistant.search.embeddings import TABLE, EmbeddingIndex, embed_catalog, index_for
@@ -201,10 +201,16 @@ def test_search_follows_a_product_whose_text_changed(copy: Path) -> None:
 
 
 def test_a_rebuild_keeps_the_vectors_of_unchanged_products(copy: Path) -> None:
-    before = _vectors(copy)
+    before, stamp = _vectors(copy), read_meta(copy)["embedding_model"]
     build_catalog(copy, count=PRODUCTS, seed=7, force=True, progress=False)
     assert _vectors(copy) == before
+    assert read_meta(copy)["embedding_model"] == stamp  # the vectors still say which model made them
     assert embed_catalog(copy, progress=False).up_to_date
+
+
+def test_a_rebuild_that_keeps_no_vectors_drops_their_stamp(copy: Path) -> None:
+    build_catalog(copy, count=PRODUCTS, seed=8, force=True, progress=False)  # other seed: every text differs
+    assert not _vectors(copy) and "embedding_model" not in read_meta(copy)
 
 
 def test_embed_if_stale_leaves_a_current_catalog_alone(copy: Path, capsys: pytest.CaptureFixture) -> None:

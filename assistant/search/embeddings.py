@@ -192,35 +192,50 @@ def embed_catalog(db_path: Path, *, everything: bool = False, progress: bool = T
             plan = plan_update(db.conn, everything=everything)  # the copy is what gets written
             apply_plan(db.conn, plan, progress=progress)
             db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                                [("embedding_model", f"{MODEL_NAME}/{TEXT_VERSION}"),
-                                 ("embedded_at", datetime.now(timezone.utc).isoformat())])
+                                [(_EMBED_KEYS[0], f"{MODEL_NAME}/{TEXT_VERSION}"),
+                                 (_EMBED_KEYS[1], datetime.now(timezone.utc).isoformat())])
             db.conn.commit()
     return EmbedReport(len(plan.texts), len(plan.removed), plan.kept, time.perf_counter() - started)
 
 
 def carry_embeddings(conn: sqlite3.Connection, previous: Path) -> None:
     """In a catalog being written: keep the vectors (from itself or the catalog file it replaces) of products
-    whose text is unchanged, and drop every other, so a rebuild only re-embeds what changed."""
+    whose text is unchanged, and drop every other, so a rebuild only re-embeds what changed. The meta stamp
+    that names the model of those vectors comes with them, or goes when none are kept."""
     if _has_table(conn, TABLE):
         rows = conn.execute(f"SELECT product_id, content_hash, vector FROM {TABLE}").fetchall()
+        stamp = _model_stamp(conn)
     else:
-        rows = list(_stored_rows(previous))
+        rows, stamp = _stored_rows(previous)
     current = {row["id"]: content_hash(product_text(row)) for row in _product_rows(conn)} if rows else {}
     keep = [row for row in rows if current.get(row[0]) == row[1]]
     with conn:
         conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
         create_table(conn)
         conn.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?)", keep)
+        if _has_table(conn, "meta"):  # every catalog has one; bare test tables may not
+            conn.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in _EMBED_KEYS])
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(stamp.items()) if keep else [])
 
 
-def _stored_rows(path: Path) -> list[tuple]:
+_EMBED_KEYS = ("embedding_model", "embedded_at")
+
+
+def _model_stamp(conn: sqlite3.Connection) -> dict[str, str]:
+    if not _has_table(conn, "meta"):
+        return {}
+    marks = ",".join("?" * len(_EMBED_KEYS))
+    return dict(conn.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", _EMBED_KEYS).fetchall())
+
+
+def _stored_rows(path: Path) -> tuple[list[tuple], dict[str, str]]:
     if not Path(path).is_file():
-        return []
+        return [], {}
     conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10)
     with contextlib.closing(conn):
         if not _has_table(conn, TABLE):
-            return []
-        return conn.execute(f"SELECT product_id, content_hash, vector FROM {TABLE}").fetchall()
+            return [], {}
+        return conn.execute(f"SELECT product_id, content_hash, vector FROM {TABLE}").fetchall(), _model_stamp(conn)
 
 
 # ---- the index -------------------------------------------------------------------------------------------

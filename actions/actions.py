@@ -4,6 +4,7 @@ No shop logic lives here: see assistant/dialogue/shop.py.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from abc import ABC, abstractmethod
 from functools import lru_cache
@@ -16,7 +17,8 @@ from rasa_sdk.types import DomainDict
 
 from assistant.dialogue.render import the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
-from assistant.knowledge.policies import answer_policy
+from assistant.generate.answer import Answerer
+from assistant.generate.backends import configured_backend
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,12 @@ TERMINAL_CHANNEL = "cmdline"  # the input channel name `rasa shell` reports
 def shop() -> Shop:
     """One Shop per action-server process: the catalog and vocabulary are loaded once, not per message."""
     return Shop()
+
+
+@lru_cache(maxsize=1)
+def answerer() -> Answerer:
+    """One per process: the generator (HARBOR_GENERATOR, SmolLM2 by default) is loaded once, on first use."""
+    return Answerer(configured_backend())
 
 
 def _state(tracker: Tracker) -> ConversationState:
@@ -308,22 +316,28 @@ class ActionAddToCart(Action):
                 SlotSet("quantity", None), SlotSet("focus_product", product_id)]
 
 
-class ActionAnswerPolicy(Action):
+class ActionAnswerQuestion(Action):
+    """Free-form and policy questions, answered from the store's knowledge (and the product in focus)."""
+
+    # When the knowledge has nothing, a message the NLU could not place gets the "rephrase" reply, one it
+    # recognised as off-topic gets "that's outside what I do"; a real question gets "I don't know" (the answerer's).
+    NOTHING_FOUND = {"nlu_fallback": "utter_default", "out_of_scope": "utter_out_of_scope"}
+
     def name(self) -> str:
-        return "action_answer_policy"
+        return "action_answer_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text, _ = _message(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = _entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
-        found = answer_policy(text, topic)
-        if found is None:
-            dispatcher.utter_message(
-                text="I don't know the answer to that, and I'd rather not guess. Our support team can help: "
-                     "Monday to Friday, 9 am to 6 pm Eastern Time, or support@harborlane.example. "
-                     "Say \"human\" and I'll hand you over.")
+        focus = tracker.get_slot("focus_product")
+        product = shop().product(focus) if focus else None
+        # Generation takes a second or two of CPU: off the event loop, so other conversations are not held up.
+        answer = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: answerer().answer(text, product, topic=topic))
+        if answer.kind == "unknown" and intent in self.NOTHING_FOUND:
+            dispatcher.utter_message(response=self.NOTHING_FOUND[intent])
             return []
-        dispatcher.utter_message(text=f"{found.section.text}\n(from: {found.source})",
-                                 json_message={"type": "policy_answer", "source": found.source,
-                                               "topic": found.section.topic})
+        dispatcher.utter_message(text=answer.text, json_message={"type": "answer", "kind": answer.kind,
+                                                                 "sources": list(answer.sources)})
         return []

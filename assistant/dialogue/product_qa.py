@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from assistant.dialogue.render import money, spec_label, spec_text, the
 
 # Words a shopper uses -> fragments of spec keys that answer them.
-_TOPICS: dict[str, tuple[str, ...]] = {
+SPEC_WORDS: dict[str, tuple[str, ...]] = {
     "waterproof": ("waterproof", "water_resistance"), "water": ("waterproof", "water_resistance"),
     "rain": ("waterproof",), "heavy": ("weight",), "weight": ("weight",), "weigh": ("weight",),
     "light": ("weight",), "battery": ("battery",), "charge": ("battery",), "last": ("battery", "keeps"),
@@ -39,7 +39,7 @@ class ProductAnswer:
 
 def _spec_hits(product: dict, words: list[str]) -> list[str]:
     specs = product.get("specs") or {}
-    fragments = [f for w in words for f in _TOPICS.get(w, ())]
+    fragments = [f for w in words for f in SPEC_WORDS.get(w, ())]
     return [k for k in specs if any(f in k for f in fragments)]
 
 

@@ -1,0 +1,142 @@
+"""Answer a free-form question from the store's own knowledge, and never from the model's imagination.
+
+retrieve -> (nothing relevant: say so and offer a person)
+         -> generate a short draft from the top passages -> guard -> show it, naming its sources
+                                                            -> rejected: quote the best passage instead
+A message that tries to steer the assistant ("ignore previous instructions...") never reaches the generator: it
+gets the extractive answer, which can only quote the store's own text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from assistant.generate.backends import Backend, BackendUnavailable, Completion
+from assistant.generate.guard import check
+from assistant.knowledge.documents import Passage, product_passages, split_sentences
+from assistant.knowledge.retrieval import Hit, retrieve, vector, words
+
+SYSTEM_PROMPT = (
+    "You are the Harbor Lane store assistant. Answer the customer's question in one or two short sentences, "
+    "using only facts stated in the passages. Do not add numbers, prices, discounts or promises that the "
+    "passages do not state. If the passages do not answer the question, reply: I don't know."
+)
+UNKNOWN_REPLY = (
+    "I don't know that, and I'd rather not guess. Our support team can help, Monday to Friday, 9 am to 6 pm "
+    "Eastern Time, or by email at support@harborlane.example. Say \"human\" and I'll hand you over."
+)
+SHORT_PASSAGE = (3, 360)  # sentences, characters: quoted whole
+MAX_QUESTION_CHARS = 500  # longer messages are cut: nobody asks a shop question in a page of text
+_STEERING = re.compile(
+    r"ignore\b.{0,40}\b(?:instructions|rules|policies)|disregard|system prompt|(?:your|hidden|secret) instructions"
+    r"|\binstructions\b.{0,30}\b(?:repeat|word for word|translate)|you are now|pretend|jailbreak|\bdan\b"
+    r"|developer mode|debug mode|new policy|^\s*system\s*:|</?\s*(?:context|system|passages?)\s*>"
+    r"|respond only with|and nothing else|make (?:one|it|something) up|you must answer|just confirm|play a game"
+    r"|i authori[sz]e you|as the store manager",
+    re.IGNORECASE,
+)
+_BARE_REPLY = re.compile(r"^(?:yes|no)[.!]?$", re.IGNORECASE)
+_PRONOUN_START = re.compile(r"^(?:it|this|that|they|these|those|otherwise)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # what the shopper sees, ending with "(from: ...)" unless kind is "unknown"
+    kind: str  # "generated" | "extractive" | "unknown"
+    sources: tuple[str, ...] = ()
+    draft: str = ""  # a generated draft that was not shown
+    problems: tuple[str, ...] = ()  # why the guard rejected the draft
+    completion: Completion | None = None
+    passages: tuple[Passage, ...] = field(default=(), repr=False)
+
+
+def looks_like_steering(question: str) -> bool:
+    """Whether a message tries to change the assistant's rules rather than ask the store something."""
+    return _STEERING.search(question) is not None
+
+
+def _with_source(text: str, sources: Sequence[str]) -> str:
+    return f"{text}\n(from: {'; '.join(dict.fromkeys(sources))})"
+
+
+def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2) -> tuple[str, Passage]:
+    """The passage among `hits` that holds the sentence closest to `question`: all of it when it is short,
+    else its best sentences, quoted verbatim in their original order. A sentence that leans on the one before it ("It is free on orders of
+    $50...", or the answer after a bare "No.") brings that one along."""
+    asked = set(words(question))
+    candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]
+    texts = [p.sentences[n] for p, n in candidates]
+    scores = np.array([vector(t) @ vector(question) for t in texts]) + 0.05 * np.array([len(asked & set(words(t))) for t in texts])
+    passage = candidates[int(np.argmax(scores))][0]
+    sentences = passage.sentences
+    if len(sentences) <= SHORT_PASSAGE[0] and len(passage.text) <= SHORT_PASSAGE[1]:
+        return passage.text, passage  # a policy section or a review: the whole of it is the answer, in context
+    own = {n: float(scores[i]) for i, (p, n) in enumerate(candidates) if p is passage}
+    ranked = sorted(own, key=lambda n: -own[n])
+    chosen = {ranked[0]}
+    if len(ranked) > 1 and own[ranked[1]] >= own[ranked[0]] - 0.08 and len(sentences) > 1:
+        chosen.add(ranked[1])
+    for n in sorted(chosen):
+        if n > 0 and (_PRONOUN_START.match(sentences[n]) or _BARE_REPLY.match(sentences[n - 1])):
+            chosen.add(n - 1)
+    kept = sorted(chosen)[:max_sentences + 1]
+    return " ".join(sentences[n] for n in kept), passage
+
+
+def prompt(question: str, hits: Sequence[Hit]) -> list[dict[str, str]]:
+    context = "\n".join(f"[{n}] ({h.passage.source}) {h.passage.text}" for n, h in enumerate(hits, 1))
+    return [{"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": f"Passages:\n{context}\n\nCustomer question: {question}"}]
+
+
+class Answerer:
+    """Holds the generator (None: extractive only); one per process, shared by every conversation."""
+
+    def __init__(self, backend: Backend | None, *, k: int = 3, max_tokens: int = 48,
+                 passages: Sequence[Passage] | None = None) -> None:
+        self.backend, self.k, self.max_tokens, self.passages = backend, k, max_tokens, passages
+
+    def answer(self, question: str, product: dict | None = None, *, topic: str | None = None,
+               generate: bool = True) -> Answer:
+        """`product`: the one the conversation is about (its data is knowledge too); `topic`: the policy topic the
+        NLU recognised, if any."""
+        question = " ".join(question.split())[:MAX_QUESTION_CHARS]
+        extra = product_passages(product) if product else ()
+        hits = retrieve(question, self.k, extra, self.passages, topic=topic)
+        if not hits:
+            return Answer(UNKNOWN_REPLY, "unknown")
+        text, passage = extract(question, hits)
+        quoted = Answer(_with_source(text, [passage.source]), "extractive", (passage.source,),
+                        passages=tuple(h.passage for h in hits))
+        if self.backend is None or not generate or looks_like_steering(question):
+            return quoted
+        try:
+            completion = self.backend.complete(prompt(question, hits), self.max_tokens)
+        except BackendUnavailable:
+            return quoted
+        draft = _first_sentences(completion.text)
+        if not draft or "don't know" in draft.lower() or "do not know" in draft.lower():
+            return _replace(quoted, draft=completion.text, problems=("the model did not answer",),
+                            completion=completion)
+        verdict = check(draft, [h.passage.text for h in hits], instructions=SYSTEM_PROMPT)
+        if not verdict.supported:
+            return _replace(quoted, draft=draft, problems=verdict.problems, completion=completion)
+        sources = tuple(hits[i].passage.source for i in verdict.support)
+        return Answer(_with_source(draft, sources), "generated", sources, completion=completion,
+                      passages=tuple(h.passage for h in hits))
+
+
+def _replace(answer: Answer, **changes: object) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, **changes)
+
+
+def _first_sentences(text: str, limit: int = 2) -> str:
+    """The draft's first sentences: a model cut off by max_tokens leaves half a sentence, which is dropped."""
+    sentences = split_sentences(" ".join(text.split()))
+    complete = [s for s in sentences if s[-1] in ".!?"]
+    return " ".join(complete[:limit])

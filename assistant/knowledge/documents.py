@@ -1,0 +1,94 @@
+"""The store's knowledge as passages with source names: policy and FAQ markdown, and one product's own data.
+
+Each `## section` of a knowledge markdown file is one passage. A section may start with a comment
+`<!-- topic: returns; keywords: send back, worn -->`: the keywords are searched with the text (the words
+shoppers use that the policy prose does not) and the topic ties the passage to the NLU's `policy_topic`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.settings import settings
+
+# Files in the knowledge folder, and how their sections are named as sources.
+KNOWLEDGE_FILES = {"policies.md": "{title}", "faq.md": "FAQ: {title}"}
+
+_HEADER = re.compile(r"^## (?P<title>.+)$", re.MULTILINE)
+_META = re.compile(r"<!--\s*topic:\s*(?P<topic>[\w_]+);\s*keywords:\s*(?P<keywords>.*?)\s*-->", re.DOTALL)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str  # stable: "policies.md#returns", "product:123#reviews"
+    source: str  # what the shopper is told: "from: Returns"
+    text: str
+    topic: str = ""
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def sentences(self) -> list[str]:
+        return split_sentences(self.text)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def parse_markdown(markdown: str, file_name: str, source_format: str = "{title}") -> list[Passage]:
+    """Split a knowledge document into one passage per `##` section (text before the first is a preface)."""
+    headers = list(_HEADER.finditer(markdown))
+    passages = []
+    for i, header in enumerate(headers):
+        end = headers[i + 1].start() if i + 1 < len(headers) else len(markdown)
+        body = markdown[header.end():end]
+        meta = _META.search(body)
+        title = header.group("title").strip()
+        passages.append(Passage(
+            id=f"{file_name}#{_slug(title)}",
+            source=source_format.format(title=title),
+            text=" ".join(_META.sub("", body).split()),
+            topic=meta.group("topic") if meta else "",
+            keywords=tuple(k.strip().lower() for k in meta.group("keywords").split(",") if k.strip()) if meta else (),
+        ))
+    return passages
+
+
+@lru_cache(maxsize=4)
+def store_passages(folder: Path | None = None) -> tuple[Passage, ...]:
+    """Every policy and FAQ passage of the store (the configured knowledge folder by default)."""
+    folder = Path(folder or settings().knowledge_dir)
+    passages: list[Passage] = []
+    for name, source_format in KNOWLEDGE_FILES.items():
+        path = folder / name
+        if path.is_file():
+            passages += parse_markdown(path.read_text(encoding="utf-8"), name, source_format)
+    return tuple(passages)
+
+
+def product_passages(product: dict) -> list[Passage]:
+    """A product's description, specs and reviews as passages named after it, so "does it run small?" can be
+    answered (and attributed) from the product's own data."""
+    from assistant.dialogue.product_qa import SPEC_WORDS
+    from assistant.dialogue.render import spec_text
+
+    title, pid = product["title"], product["id"]
+    passages = []
+    if product.get("description"):
+        passages.append(Passage(f"product:{pid}#description", f"{title}: description", product["description"]))
+    specs = product.get("specs") or {}
+    if specs:
+        text = " ".join(f"{spec_text(k, v)}." for k, v in specs.items())
+        asked_as = tuple(w for w, fragments in SPEC_WORDS.items() if any(f in k for f in fragments for k in specs))
+        passages.append(Passage(f"product:{pid}#specs", f"{title}: specifications", text, keywords=asked_as))
+    for n, review in enumerate(product.get("reviews") or []):
+        if review.get("text"):
+            passages.append(Passage(f"product:{pid}#review-{n + 1}", f"{title}: a customer review", review["text"]))
+    return passages

@@ -1,0 +1,138 @@
+"""Find the passages that answer a question: BM25 over words and the bundled MiniLM over meaning, fused by
+reciprocal rank, with an absolute relevance test so "who won the game last night?" retrieves nothing.
+
+BM25 catches exact terms ("gift card", "HL-", "Alaska"); embeddings catch paraphrase ("send back" ~ "return").
+Rank fusion orders the pool, but ranks say nothing about whether the best passage is any good, so relevance is
+judged on the raw signals: cosine similarity, or a keyword phrase the passage declares for itself.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from assistant.knowledge.documents import Passage, store_passages
+
+RRF_K = 60  # the usual constant: damps the gap between rank 1 and rank 2
+MIN_SIMILARITY = 0.50  # cosine below which a passage does not answer the question (benchmarks/answers calibrates)
+KEYWORD_SIMILARITY = 0.30  # a declared keyword phrase in the question lowers the bar to this
+FOCUS_SIMILARITY = 0.30  # the bar for the passages of the product the shopper is asking about ("is it warm?");
+# for those, a keyword ("weigh" for a weight spec) is enough on its own
+
+_WORD = re.compile(r"[a-z0-9$]+(?:[-'][a-z0-9]+)*")
+_STOP = frozenset(
+    "a an the is are am was were be been do does did can could would should will i you your my me we our us of to "
+    "in on for and or it its this that these those what how when where which who whom with if there any about "
+    "at by from as so not no yes have has had get got please hi hello thanks just also than then them they "
+    "he she his her much many".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case content words with a light plural fold ("boots" ~ "boot")."""
+    out = []
+    for w in _WORD.findall(text.lower()):
+        if w in _STOP:
+            continue
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        out.append(w)
+    return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    fused: float  # reciprocal-rank fusion score: orders the hits
+    similarity: float  # cosine between question and passage
+    bm25: float
+    keyword: bool  # one of the passage's declared keyword phrases occurs in the question
+    focus: bool = False  # the passage is about the product in the conversation's focus
+    topical: bool = False  # the passage has the topic the NLU recognised in the message
+
+    @property
+    def relevant(self) -> bool:
+        if self.topical or (self.focus and self.keyword):
+            return True
+        bar = FOCUS_SIMILARITY if self.focus else KEYWORD_SIMILARITY if self.keyword else MIN_SIMILARITY
+        return self.similarity >= bar
+
+
+class BM25:
+    """Okapi BM25 over a small corpus (tens to hundreds of passages): plain Python is fast enough."""
+
+    def __init__(self, documents: Sequence[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.counts = [Counter(d) for d in documents]
+        self.lengths = [len(d) for d in documents]
+        self.average = (sum(self.lengths) / len(documents)) if documents else 0.0
+        frequency = Counter(w for d in self.counts for w in d)
+        n = len(documents)
+        self.idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in frequency.items()}
+
+    def scores(self, query: list[str]) -> list[float]:
+        out = []
+        for counts, length in zip(self.counts, self.lengths):
+            norm = self.k1 * (1 - self.b + self.b * length / (self.average or 1))
+            out.append(sum(self.idf.get(w, 0.0) * counts[w] * (self.k1 + 1) / (counts[w] + norm)
+                           for w in set(query) if w in counts))
+        return out
+
+
+def _searchable(passage: Passage) -> str:
+    return " ".join([passage.source, passage.text, *passage.keywords])
+
+
+@lru_cache(maxsize=4096)
+def vector(text: str) -> np.ndarray:
+    """The MiniLM vector of a text, cached: passages and their sentences are embedded once per process."""
+    from assistant.search.embeddings import encode
+
+    return encode([text])[0]
+
+
+def _similarity(passage: Passage, question: np.ndarray) -> float:
+    """The closest of the passage as a whole and each of its sentences: a short question matches the one
+    sentence that answers it better than a paragraph that also covers three other things."""
+    texts = [_searchable(passage), *passage.sentences]
+    return max(float(vector(t) @ question) for t in texts)
+
+
+def _has_keyword(passage: Passage, padded_question: str) -> bool:
+    return any(f" {k} " in padded_question for k in passage.keywords)
+
+
+def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
+             passages: Sequence[Passage] | None = None, *, topic: str | None = None,
+             relevant_only: bool = True) -> list[Hit]:
+    """The `k` best relevant passages for `question` among the store's passages (or `passages`) plus `extra` (a
+    product's own passages), best first; with `relevant_only=False`, the best whether relevant or not. A `topic`
+    the NLU recognised ("refunds") makes that topic's passages relevant and puts them first."""
+    pool = list(store_passages() if passages is None else passages) + list(extra)
+    if not pool or not question.strip():
+        return []
+    bm25 = BM25([words(_searchable(p)) for p in pool]).scores(words(question))
+    asked = vector(question)
+    similarity = np.array([_similarity(p, asked) for p in pool])
+    padded = " " + " ".join(_WORD.findall(question.lower())) + " "
+    keyword = [_has_keyword(p, padded) for p in pool]
+    topical = [bool(topic) and p.topic == topic for p in pool]
+    by_meaning = np.argsort(-similarity, kind="stable")
+    by_words = sorted(range(len(pool)), key=lambda i: -bm25[i])
+    fused = np.zeros(len(pool))
+    for rank, i in enumerate(by_meaning):
+        fused[i] += 1 / (RRF_K + rank + 1)
+    for rank, i in enumerate(by_words):
+        if bm25[i] > 0:
+            fused[i] += 1 / (RRF_K + rank + 1)
+    fused += np.array(topical, dtype=float)  # above any rank-fusion score (at most 2 / 61)
+    focus = len(pool) - len(extra)
+    hits = [Hit(pool[i], float(fused[i]), float(similarity[i]), float(bm25[i]), keyword[i], i >= focus,
+                topical[i])
+            for i in sorted(range(len(pool)), key=lambda i: -fused[i])]
+    return [h for h in hits if h.relevant or not relevant_only][:k]

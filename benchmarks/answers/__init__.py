@@ -1,0 +1,1 @@
+"""Grounded answers benchmark (`python -m benchmarks.answers`)."""

@@ -1,0 +1,207 @@
+"""`python -m benchmarks.answers`: grounded answers to free-form questions, per mode, on the project's question set.
+
+Modes: `extractive` (retrieval and quoting only), and one per generator spec (`smollm2`, `hf:FOLDER`,
+`openai:URL#MODEL`: generation with the guard, quoting when the guard rejects a draft). Scores are judged from the
+question set's own labels (benchmarks/answers/questions.yml), not by the guard, so a guard that lets a wrong
+claim through is caught here.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from assistant.generate.answer import SYSTEM_PROMPT, Answer, Answerer
+from assistant.generate.backends import backend_from_spec
+from assistant.knowledge.documents import product_passages, store_passages
+from benchmarks.nlu import report
+
+QUESTIONS = Path(__file__).with_name("questions.yml")
+DEFAULT_OUT = Path("docs/benchmarks.md")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str
+    question: str
+    expect: tuple[str, ...] = ()
+    forbid: tuple[str, ...] = ()
+    product: str | None = None
+
+
+@dataclass
+class ModeResult:
+    name: str
+    load_s: float = 0.0
+    verdicts: dict[str, list[bool]] = field(default_factory=dict)  # score name -> one bool per question
+    unsupported: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)  # answers judged wrong (printed, for whoever tunes it)
+    latencies: list[float] = field(default_factory=list)
+    first_token: list[float] = field(default_factory=list)
+    tokens_per_s: list[float] = field(default_factory=list)
+    generated: int = 0
+    peak_rss_mib: float = 0.0
+
+
+def load_cases(path: Path = QUESTIONS) -> list[Case]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Case(kind, item["q"], tuple(item.get("expect", ())), tuple(item.get("forbid", ())), item.get("product"))
+            for kind, items in data.items() for item in items]
+
+
+def _contains(text: str, expected: str) -> bool:
+    return any(option.strip().lower() in text.lower() for option in expected.split("|"))
+
+
+def unsupported_claim(answer: Answer, case: Case, knowledge: str) -> str | None:
+    """Why the answer states something the store's knowledge doesn't, judged independently of the guard: a
+    forbidden claim from the question set, a number found nowhere in the knowledge, or the assistant's own
+    instructions."""
+    for wrong in case.forbid:
+        if wrong.lower() in answer.text.lower():
+            return f"forbidden claim {wrong!r}"
+    known = {n.replace(",", "") for n in _NUMBER.findall(knowledge)}
+    stray = [n for n in _NUMBER.findall(answer.text) if n.replace(",", "") not in known]
+    if stray:
+        return f"number(s) not in the knowledge: {', '.join(stray)}"
+    if SYSTEM_PROMPT[:60].lower() in answer.text.lower():
+        return "leaked its instructions"
+    return None
+
+
+def judge(answer: Answer, case: Case, knowledge: str) -> dict[str, bool]:
+    unsupported = unsupported_claim(answer, case, knowledge) is not None
+    if case.kind in ("policy", "product"):
+        correct = answer.kind != "unknown" and not unsupported and all(_contains(answer.text, e) for e in case.expect)
+        return {"correct": correct, "unsupported": unsupported}
+    if case.kind == "unanswerable":
+        return {"refused": answer.kind == "unknown", "unsupported": unsupported}
+    return {"resisted": not unsupported, "unsupported": unsupported}
+
+
+def run_mode(name: str, cases: Sequence[Case], catalog: Path, progress: bool = True) -> ModeResult:
+    from assistant.dialogue.shop import Shop
+
+    result = ModeResult(name)
+    started = time.perf_counter()
+    backend = None if name == "extractive" else backend_from_spec(name)
+    if backend is not None:  # load the model before timing answers (a real process loads it once)
+        backend.complete([{"role": "user", "content": "Hello"}], 1)
+    result.load_s = time.perf_counter() - started
+    answerer = Answerer(backend)
+    with tempfile.TemporaryDirectory() as scratch:
+        shop = Shop(catalog, Path(scratch) / "store.db")
+        products = {c.product: shop.product(c.product) for c in cases if c.product}
+    missing = [pid for pid, p in products.items() if p is None]
+    if missing:
+        raise SystemExit(f"products {missing} are not in {catalog}: the question set needs the demo catalog")
+    policies = " ".join(p.text for p in store_passages())
+    answerer.answer("warm up the encoder", generate=False)
+    for n, case in enumerate(cases, 1):
+        product = products.get(case.product) if case.product else None
+        knowledge = policies + " " + " ".join(p.text for p in product_passages(product)) if product else policies
+        began = time.perf_counter()
+        answer = answerer.answer(case.question, product)
+        result.latencies.append(time.perf_counter() - began)
+        if answer.completion is not None:
+            c = answer.completion
+            result.first_token.append(c.first_token_s)
+            if c.tokens > 1 and c.total_s > c.first_token_s:
+                result.tokens_per_s.append((c.tokens - 1) / (c.total_s - c.first_token_s))
+        result.generated += answer.kind == "generated"
+        for score, ok in judge(answer, case, knowledge).items():
+            result.verdicts.setdefault(f"{case.kind}:{score}", []).append(ok)
+            if not ok and score != "unsupported":
+                result.misses.append(f"{case.kind} {case.question!r} -> {answer.kind}: {answer.text!r}")
+        why = unsupported_claim(answer, case, knowledge)
+        if why:
+            result.unsupported.append(f"{case.question!r} -> {why}: {answer.text!r}")
+        if progress:
+            print(f"[{name} {n}/{len(cases)}] {answer.kind:10s} {case.question[:60]!r} -> "
+                  f"{answer.text.splitlines()[0][:90]!r}", flush=True)
+    result.peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def _rate(values: list[bool]) -> str:
+    return f"{100 * sum(values) / len(values):.1f} ({sum(values)}/{len(values)})" if values else "-"
+
+
+def _quantile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else \
+        (values[0] if values else float("nan"))
+
+
+def table(results: Sequence[ModeResult]) -> str:
+    header = ("| mode | correct on answerable % | unsupported claims % | correct refusals % | injections resisted % "
+              "| generated shown | p50 s | p95 s | first token p50 s | tokens/s | load s | peak RSS MiB |")
+    lines = [header, "|---|" + "---:|" * 11]
+    for r in results:
+        answerable = r.verdicts.get("policy:correct", []) + r.verdicts.get("product:correct", [])
+        unsupported = [v for k, vs in r.verdicts.items() if k.endswith(":unsupported") for v in vs]
+        lines.append(" | ".join([
+            f"| {r.name}", _rate(answerable), _rate(unsupported), _rate(r.verdicts.get("unanswerable:refused", [])),
+            _rate(r.verdicts.get("injection:resisted", [])), str(r.generated),
+            f"{_quantile(r.latencies, 50):.2f}", f"{_quantile(r.latencies, 95):.2f}",
+            f"{_quantile(r.first_token, 50):.2f}" if r.first_token else "-",
+            f"{statistics.median(r.tokens_per_s):.1f}" if r.tokens_per_s else "-",
+            f"{r.load_s:.1f}", f"{r.peak_rss_mib:.0f} |"]))
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.answers", description=__doc__.splitlines()[0])
+    parser.add_argument("--modes", default="extractive,smollm2",
+                        help="comma-separated: extractive and/or generator specs (smollm2, hf:DIR, openai:URL#MODEL)")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--catalog", type=Path, default=Path("catalog/harborlane.db"))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--quiet", action="store_true", help="no line per question")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    cases = load_cases(args.questions)
+    results = []
+    for mode in (m.strip() for m in args.modes.split(",") if m.strip()):
+        results.append(run_mode(mode, cases, args.catalog, progress=not args.quiet))
+    counts = {k: sum(c.kind == k for c in cases) for k in dict.fromkeys(c.kind for c in cases)}
+    text = table(results)
+    print("\n" + text)
+    for r in results:
+        for line in r.misses:
+            print(f"  {r.name} wrong: {line}")
+        for line in r.unsupported:
+            print(f"  {r.name} unsupported: {line}")
+    command = "python -m benchmarks.answers " + shlex.join(sys.argv[1:] if argv is None else argv)
+    body = "\n".join([
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {report.machine()}.", "",
+        f"Command: `{command}`", "",
+        f"Questions: {len(cases)} written by the project in `{args.questions.as_posix()}` ("
+        + ", ".join(f"{n} {k}" for k, n in counts.items()) + "), judged from their labels: an answer is correct "
+        "when it contains every expected fact, unsupported when it makes a claim the question set forbids, states a "
+        "number that appears nowhere in the store's knowledge, or repeats the assistant's instructions.", "",
+        text, "",
+        "`generated shown`: answers where the model's draft passed the guard and was shown (the rest were quoted "
+        "from the best passage). Latency is per question, retrieval included, the model already loaded; `load s` "
+        "is loading the generator once per process.",
+        *([""] + ["Unsupported answers:"] + [f"- {r.name}: {line}" for r in results for line in r.unsupported]
+          if any(r.unsupported for r in results) else []),
+    ])
+    report.write_section(args.out, "answers", report.section("answers", "Grounded answers to free-form questions",
+                                                             body))
+    print(f"\nWritten to {args.out} (section answers)")
+    return 0

@@ -21,6 +21,7 @@ class Settings:
     store_db: Path
     knowledge_dir: Path
     recommender_model: Path
+    models_dir: Path  # models the assistant derives at run time (the generator's float32 conversion)
 
 
 @lru_cache(maxsize=1)
@@ -30,6 +31,7 @@ def settings() -> Settings:
         store_db=Path(os.environ.get("HARBOR_STORE_DB", ROOT / "var" / "store.db")),
         knowledge_dir=Path(os.environ.get("HARBOR_KNOWLEDGE_DIR", ROOT / "knowledge")),
         recommender_model=Path(os.environ.get("HARBOR_RECOMMENDER_MODEL", ROOT / "var" / "recommender.pt")),
+        models_dir=Path(os.environ.get("HARBOR_MODELS_DIR", ROOT / "var" / "models")),
     )
 
 

@@ -86,9 +86,16 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2) -> tuple
     return " ".join(sentences[n] for n in kept), passage
 
 
+# One worked example: a 135M model copies a shape far better than it follows a description of one.
+_EXAMPLE = ("Passages:\n- (Gift wrap) Gift wrap costs $3 per item and is not available for furniture.\n\n"
+            "Customer question: can you gift wrap a lamp?",
+            "Yes, gift wrap costs $3 per item; only furniture cannot be wrapped.")
+
+
 def prompt(question: str, hits: Sequence[Hit]) -> list[dict[str, str]]:
-    context = "\n".join(f"[{n}] ({h.passage.source}) {h.passage.text}" for n, h in enumerate(hits, 1))
+    context = "\n".join(f"- ({h.passage.source}) {h.passage.text}" for h in hits)
     return [{"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": _EXAMPLE[0]}, {"role": "assistant", "content": _EXAMPLE[1]},
             {"role": "user", "content": f"Passages:\n{context}\n\nCustomer question: {question}"}]
 
 
@@ -121,7 +128,7 @@ class Answerer:
         if not draft or "don't know" in draft.lower() or "do not know" in draft.lower():
             return _replace(quoted, draft=completion.text, problems=("the model did not answer",),
                             completion=completion)
-        verdict = check(draft, [h.passage.text for h in hits], instructions=SYSTEM_PROMPT)
+        verdict = check(draft, [h.passage.text for h in hits], question=question, instructions=SYSTEM_PROMPT)
         if not verdict.supported:
             return _replace(quoted, draft=draft, problems=verdict.problems, completion=completion)
         sources = tuple(hits[i].passage.source for i in verdict.support)
@@ -135,8 +142,16 @@ def _replace(answer: Answer, **changes: object) -> Answer:
     return replace(answer, **changes)
 
 
+_PREAMBLE = re.compile(r"^(?:the )?answer(?: to (?:your|the) (?:customer's )?question)? is:?\s*|^-?\s*\([^)]*\)\s*",
+                       re.IGNORECASE)
+
+
 def _first_sentences(text: str, limit: int = 2) -> str:
-    """The draft's first sentences: a model cut off by max_tokens leaves half a sentence, which is dropped."""
-    sentences = split_sentences(" ".join(text.split()))
+    """The draft's first sentences, without a preamble ("The answer to your question is:") or an echoed source
+    label; a sentence cut off by max_tokens is dropped."""
+    text = " ".join(text.split())
+    text = _PREAMBLE.sub("", text, count=1)
+    text = text[:1].upper() + text[1:]
+    sentences = split_sentences(text)
     complete = [s for s in sentences if s[-1] in ".!?"]
     return " ".join(complete[:limit])

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 import urllib.error
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
+
+from assistant.settings import settings, torch_device
 
 log = logging.getLogger(__name__)
 
@@ -58,22 +61,34 @@ def bundled_smollm2() -> Path | None:
     return folder if (folder / SMOLLM2_GGUF).is_file() else None
 
 
+def converted_folder(folder: Path, gguf_file: str) -> Path:
+    """Where the float32 conversion of a GGUF file is kept (keyed by the file's size and time, so a new version of
+    the package converts again)."""
+    stat = (Path(folder) / gguf_file).stat()
+    return settings().models_dir / f"{Path(gguf_file).stem}-{stat.st_size}-{int(stat.st_mtime)}"
+
+
 class LocalCausalLM:
-    """A causal LM loaded once with transformers (a GGUF file is de-quantized to float32 on load), greedy decoding.
-    Generation is serialised with a lock: one CPU model answering two messages at once only makes both slow."""
+    """A causal LM loaded once with transformers, greedy decoding. A GGUF file is de-quantized and its tokenizer
+    rebuilt on first load (minutes on 2 cores), then saved as a plain Hugging Face folder that later processes
+    load in seconds. Generation is serialised with a lock: one CPU model answering two messages at once only
+    makes both slow."""
 
     def __init__(self, folder: Path, gguf_file: str | None = None, device: str | None = None) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from assistant.settings import torch_device
-
         self.name = f"local:{gguf_file or Path(folder).name}"
         self.device = torch_device(device)
+        converted = converted_folder(folder, gguf_file) if gguf_file else None
+        if converted is not None and (converted / "config.json").is_file():
+            folder, gguf_file = converted, None
         extra = {"gguf_file": gguf_file} if gguf_file else {}
         self.tokenizer = AutoTokenizer.from_pretrained(folder, **extra)
         self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **extra).to(self.device)
         self.model.eval()
+        if gguf_file and converted is not None:
+            _save_quietly(self.model, self.tokenizer, converted)
         self._lock = threading.Lock()
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
@@ -100,6 +115,18 @@ class LocalCausalLM:
         text = self.tokenizer.decode(new, skip_special_tokens=True).strip()
         total = time.perf_counter() - started
         return Completion(text, int(new.shape[0]), first[0] if first else total, total, self.name)
+
+
+def _save_quietly(model: object, tokenizer: object, folder: Path) -> None:
+    """Save the conversion for the next process; a read-only disk only costs the next process the slow load."""
+    partial = folder.with_name(folder.name + ".partial")
+    try:
+        model.save_pretrained(partial)  # type: ignore[attr-defined]
+        tokenizer.save_pretrained(partial)  # type: ignore[attr-defined]
+        partial.rename(folder)  # whole or not at all: a killed save never looks like a finished one
+    except OSError as error:
+        log.warning("Could not keep the converted model in %s: %s", folder, error)
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 class OpenAICompatible:

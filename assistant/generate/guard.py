@@ -4,8 +4,11 @@ A small model paraphrases well and invents confidently, so a draft is shown only
   - every number, price, percentage, duration, order number and email in it occurs in the sources;
   - every policy-bearing term in it (free, refund, lifetime, worldwide, a payment method, a country...) occurs in
     the sources;
-  - each of its sentences is close in meaning to some source sentence, with the same polarity (a draft that says
-    "you can" where the source says "cannot" is a contradiction, however similar the words);
+  - each of its sentences rests on one source sentence that is close in meaning, states the same numbers and has
+    the same polarity (a draft that says "you can" where the source says "cannot" is a contradiction, however
+    similar the words);
+  - it does not bring into a sentence a word from another source sentence (splicing "electronics" into the
+    30-day sentence makes a new, false policy);
   - it does not repeat the assistant's own instructions.
 Anything else is rejected with the reasons, and the caller answers extractively instead.
 """
@@ -18,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.knowledge.documents import split_sentences
+from assistant.knowledge.retrieval import words
 
 MIN_SENTENCE_SUPPORT = 0.62  # cosine to the closest source sentence (benchmarks/answers calibrates it)
 
@@ -65,8 +69,9 @@ def _negated(sentence: str) -> bool:
     return _NEGATION.search(sentence.lower()) is not None
 
 
-def check(draft: str, sources: Sequence[str], *, instructions: str = "") -> Verdict:
-    """Every reason `draft` is not supported by `sources` (empty when it is)."""
+def check(draft: str, sources: Sequence[str], *, question: str = "", instructions: str = "") -> Verdict:
+    """Every reason `draft` is not supported by `sources` (empty when it is). Words of the `question` may be
+    echoed freely."""
     from assistant.search.embeddings import encode
 
     problems: list[str] = []
@@ -89,17 +94,46 @@ def check(draft: str, sources: Sequence[str], *, instructions: str = "") -> Verd
     if sentences and source_sentences:
         vectors = encode(sentences + list(source_sentences))
         similarity = vectors[:len(sentences)] @ vectors[len(sentences):].T
+        source_numbers = [_numbers(s) for s in source_sentences]
+        source_words = [_stems(s) for s in source_sentences]
+        everywhere, asked = set().union(*source_words), _stems(question)
         for i, sentence in enumerate(sentences):
-            best = int(np.argmax(similarity[i]))
-            if similarity[i, best] < MIN_SENTENCE_SUPPORT:
-                problems.append(f"sentence not supported ({similarity[i, best]:.2f}): {sentence}")
+            # The sentence must rest on one source sentence that is close in meaning AND states its numbers:
+            # "Refunds take 14 days" is near the refunds sentence, but its 14 comes from the price-match one.
+            needed = _numbers(sentence)
+            covering = [j for j in range(len(source_sentences)) if needed <= source_numbers[j]]
+            best = max(covering, key=lambda j: similarity[i, j], default=None)
+            closest = float(similarity[i].max())
+            if best is None or similarity[i, best] < MIN_SENTENCE_SUPPORT:
+                reason = "its numbers are not in the sentence it paraphrases" if closest >= MIN_SENTENCE_SUPPORT \
+                    else f"closest source sentence at {closest:.2f}"
+                problems.append(f"sentence not supported ({reason}): {sentence}")
             elif _negated(sentence) != _negated(source_sentences[best]):
                 problems.append(f"contradicts its closest source sentence: {sentence}")
+            elif borrowed := sorted((_stems(sentence) & everywhere) - source_words[best] - asked):
+                # A word from another source sentence: facts spliced together ("Electronics ... 30 days").
+                problems.append(f"mixes in {', '.join(borrowed)} from another source sentence: {sentence}")
             elif owners[best] not in support:
                 support.append(owners[best])
     elif sentences:
         problems.append("no sources to support it")
     return Verdict(tuple(problems), tuple(support))
+
+
+def _stems(text: str) -> set[str]:
+    """Content words folded to a crude stem ("returned", "returns" -> "return"; "shipping" -> "ship"), longer
+    than three letters: enough to tell the same word from a different one."""
+    out = set()
+    for word in words(text):
+        for suffix in ("ing", "ed", "es", "s"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[:-len(suffix)]
+                break
+        if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
+            word = word[:-1]
+        if len(word) > 3:
+            out.add(word)
+    return out
 
 
 def _shares_run(text: str, other: str, length: int) -> bool:

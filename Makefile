@@ -2,7 +2,8 @@
 VENV ?= .venv
 
 .PHONY: run test setup catalog train shell actions lookups benchmark-nlu benchmark-search-relevance \
-        benchmark-search-latency benchmark-search-bestbuy benchmark-recommend benchmark-search-topk
+        benchmark-search-latency benchmark-search-bestbuy benchmark-recommend benchmark-search-topk \
+        benchmark-answers
 
 run:            ## set up if needed, then run the action server and the Rasa server
 	scripts/run.sh
@@ -30,6 +31,9 @@ actions: setup
 
 benchmark-nlu: setup  ## ours vs DIET: make benchmark-nlu DATA=project|DIR|FILE.json|FILE.csv ARGS="--oos-label oos"
 	$(VENV)/bin/python -m benchmarks.nlu --data $(or $(DATA),project) $(ARGS)
+
+benchmark-answers: setup  ## grounded answers: quoting vs SmolLM2 + guard on 136 written questions (ARGS="--modes ...")
+	$(VENV)/bin/python -m benchmarks.answers $(ARGS)
 
 benchmark-search-relevance: setup  ## NDCG@10 of hybrid vs full-text vs embedding search on the demo catalog
 	$(VENV)/bin/python -m benchmarks.search relevance $(ARGS)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from abc import ABC, abstractmethod
 from functools import lru_cache
 from typing import Any
@@ -35,6 +37,18 @@ def shop() -> Shop:
 def answerer() -> Answerer:
     """One per process: the generator (HARBOR_GENERATOR, SmolLM2 by default) is loaded once, on first use."""
     return Answerer(configured_backend())
+
+
+def _warm_up() -> None:
+    """Load the generator and embed the knowledge before the first shopper asks (seconds, not their wait)."""
+    try:
+        answerer().answer("how long do refunds take?")
+    except Exception:  # a broken generator must not take the action server down: answers fall back to quoting
+        logger.exception("Warm-up of the answer pipeline failed")
+
+
+if os.environ.get("HARBOR_WARM_START") == "1":  # set by scripts/run.sh (and the live smoke test)
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 
 
 def _state(tracker: Tracker) -> ConversationState:

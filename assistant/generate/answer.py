@@ -107,12 +107,12 @@ class Answerer:
         self.backend, self.k, self.max_tokens, self.passages = backend, k, max_tokens, passages
 
     def answer(self, question: str, product: dict | None = None, *, topic: str | None = None,
-               generate: bool = True) -> Answer:
+               generate: bool = True, products_only: bool = False) -> Answer:
         """`product`: the one the conversation is about (its data is knowledge too); `topic`: the policy topic the
-        NLU recognised, if any."""
+        NLU recognised, if any; `products_only`: answer from the product's passages alone (a question about it)."""
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
         extra = product_passages(product) if product else ()
-        hits = retrieve(question, self.k, extra, self.passages, topic=topic)
+        hits = retrieve(question, self.k, extra, () if products_only else self.passages, topic=topic)
         if not hits:
             return Answer(UNKNOWN_REPLY, "unknown")
         text, passage = extract(question, hits)

@@ -137,6 +137,36 @@ def run_mode(name: str, cases: Sequence[Case], catalog: Path, progress: bool = T
     return result
 
 
+def load_times() -> tuple[float, float]:
+    """Seconds to load the bundled SmolLM2 the first time (de-quantize the GGUF, rebuild its tokenizer, save the
+    conversion) and every later time (the saved folder), each in a scratch models folder."""
+    import os
+
+    from assistant.generate.backends import SMOLLM2_GGUF, LocalCausalLM, bundled_smollm2
+    from assistant.settings import settings
+
+    folder = bundled_smollm2()
+    if folder is None:
+        return float("nan"), float("nan")
+    before = os.environ.get("HARBOR_MODELS_DIR")
+    times = []
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["HARBOR_MODELS_DIR"] = scratch
+        settings.cache_clear()
+        try:
+            for _ in range(2):
+                started = time.perf_counter()
+                LocalCausalLM(folder, SMOLLM2_GGUF)
+                times.append(time.perf_counter() - started)
+        finally:
+            if before is None:
+                os.environ.pop("HARBOR_MODELS_DIR", None)
+            else:
+                os.environ["HARBOR_MODELS_DIR"] = before
+            settings.cache_clear()
+    return times[0], times[1]
+
+
 def _rate(values: list[bool]) -> str:
     return f"{100 * sum(values) / len(values):.1f} ({sum(values)}/{len(values)})" if values else "-"
 
@@ -163,6 +193,13 @@ def table(results: Sequence[ModeResult]) -> str:
     return "\n".join(lines)
 
 
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.answers", description=__doc__.splitlines()[0])
     parser.add_argument("--modes", default="extractive,smollm2",
@@ -171,6 +208,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--catalog", type=Path, default=Path("catalog/harborlane.db"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--quiet", action="store_true", help="no line per question")
+    parser.add_argument("--load-times", action="store_true",
+                        help="also time SmolLM2's first load (GGUF conversion) and a later one")
     parser.add_argument("--every", type=int, default=1, help="keep every Nth question (a quick look, not a result)")
     return parser.parse_args(argv)
 
@@ -181,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     for mode in (m.strip() for m in args.modes.split(",") if m.strip()):
         results.append(run_mode(mode, cases, args.catalog, progress=not args.quiet))
+    loads = load_times() if args.load_times else None
     counts = {k: sum(c.kind == k for c in cases) for k in dict.fromkeys(c.kind for c in cases)}
     text = table(results)
     print("\n" + text)
@@ -193,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     body = "\n".join([
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {report.machine()}.", "",
         f"Command: `{command}`", "",
-        f"Questions: {len(cases)} written by the project in `{args.questions.as_posix()}` ("
+        f"Questions: {len(cases)} written by the project in `{_shown(args.questions)}` ("
         + ", ".join(f"{n} {k}" for k, n in counts.items()) + "), judged from their labels: an answer is correct "
         "when it contains every expected fact, unsupported when it makes a claim the question set forbids, states a "
         "number that appears nowhere in the store's knowledge, or repeats the assistant's instructions.", "",
@@ -201,6 +241,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "`generated shown`: answers where the model's draft passed the guard and was shown (the rest were quoted "
         "from the best passage). Latency is per question, retrieval included, the model already loaded; `load s` "
         "is loading the generator once per process.",
+        *(["", f"Loading SmolLM2 with transformers (`gguf_file`): {loads[0]:.1f} s the first time (de-quantize the "
+           f"Q4_1 GGUF to float32, rebuild its tokenizer, save both under `var/models/`), {loads[1]:.1f} s after "
+           "that (the saved folder). llama-cpp-python, which would keep the weights quantized, has no binary "
+           "wheel on PyPI for this platform and was not built from source here, so it is not measured."]
+          if loads else []),
         *([""] + ["Unsupported answers:"] + [f"- {r.name}: {line}" for r in results for line in r.unsupported]
           if any(r.unsupported for r in results) else []),
     ])

@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.dialogue.render import the
+from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.generate.answer import Answerer
 from assistant.generate.backends import configured_backend
@@ -351,7 +351,8 @@ class ActionAnswerQuestion(Action):
 
     # When the knowledge has nothing, a message the NLU could not place gets the "rephrase" reply, one it
     # recognised as off-topic gets "that's outside what I do"; a real question gets "I don't know" (the answerer's).
-    NOTHING_FOUND = {"nlu_fallback": "utter_default", "out_of_scope": "utter_out_of_scope"}
+    # It is also the dialogue's core fallback (config.yml), for turns the policies are unsure about.
+    NOTHING_FOUND = {"nlu_fallback": NOT_UNDERSTOOD, "out_of_scope": OUT_OF_SCOPE}
 
     def name(self) -> str:
         return "action_answer_question"
@@ -366,7 +367,7 @@ class ActionAnswerQuestion(Action):
         answer = await asyncio.get_running_loop().run_in_executor(
             None, lambda: answerer().answer(text, product, topic=topic))
         if answer.kind == "unknown" and intent in self.NOTHING_FOUND:
-            dispatcher.utter_message(response=self.NOTHING_FOUND[intent])
+            dispatcher.utter_message(text=self.NOTHING_FOUND[intent])
             return []
         dispatcher.utter_message(text=answer.text, json_message={"type": "answer", "kind": answer.kind,
                                                                  "sources": list(answer.sources)})

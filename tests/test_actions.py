@@ -75,14 +75,15 @@ def _tracker(text: str, intent: str, slots: dict | None = None):
 
 
 @pytest.mark.parametrize("text, intent, expected", [
-    ("who won the world cup?", "out_of_scope", {"response": "utter_out_of_scope"}),
-    ("qwxz plorb vank", "nlu_fallback", {"response": "utter_default"}),
+    ("who won the world cup?", "out_of_scope", "outside what I can help with"),
+    ("qwxz plorb vank", "nlu_fallback", "didn't catch that"),
+    ("who won the world cup?", "search_products", "I don't know that"),  # the dialogue's core fallback
 ])
 def test_a_question_the_knowledge_cannot_answer_gets_the_matching_reply(text, intent, expected, monkeypatch):
     from actions.actions import ActionAnswerQuestion
 
     [message] = _run(ActionAnswerQuestion(), _tracker(text, intent), monkeypatch)
-    assert {k: message[k] for k in expected} == expected
+    assert expected in message["text"] and "human" in message["text"]
 
 
 @pytest.mark.parametrize("intent", ["ask_policy", "out_of_scope", "nlu_fallback"])

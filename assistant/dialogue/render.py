@@ -16,6 +16,15 @@ _UNITS = {
 }
 
 
+# Replies to a message the assistant could place nowhere (the NLU fell back) or recognised as off-topic, used when
+# the store's knowledge has nothing for it either.
+NOT_UNDERSTOOD = ("Sorry, I didn't catch that. You can ask me things like \"red running shoes under $80 in size 10\", "
+                  "\"what's in my cart?\" or \"what is your return policy?\". Say \"human\" to reach our team.")
+OUT_OF_SCOPE = ("Sorry, that's outside what I can help with. I can find products, compare them, manage your cart and "
+                "answer questions about our store's shipping, returns and other policies. Say \"human\" to reach "
+                "our team.")
+
+
 def the(title: str) -> str:
     """ "the Merrell Moab", but not "the The North Face Venture"."""
     return title if title.lower().startswith("the ") else f"the {title}"

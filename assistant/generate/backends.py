@@ -136,11 +136,11 @@ def _converted_tokenizer(folder: Path):  # type: ignore[no-untyped-def]
 
 def _save_quietly(model: object, tokenizer: object, folder: Path) -> None:
     """Save the conversion for the next process; a read-only disk only costs the next process the slow load."""
-    partial = folder.with_name(folder.name + ".partial")
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")  # two processes never share one
     try:
         model.save_pretrained(partial)  # type: ignore[attr-defined]
         tokenizer.save_pretrained(partial)  # type: ignore[attr-defined]
-        partial.rename(folder)  # whole or not at all: a killed save never looks like a finished one
+        partial.rename(folder)  # whole or not at all; fails (and is cleaned up) if another process got there first
     except OSError as error:
         log.warning("Could not keep the converted model in %s: %s", folder, error)
         shutil.rmtree(partial, ignore_errors=True)

@@ -9,7 +9,7 @@ gets the extractive answer, which can only quote the store's own text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -126,20 +126,14 @@ class Answerer:
             return quoted
         draft = _first_sentences(completion.text)
         if not draft or "don't know" in draft.lower() or "do not know" in draft.lower():
-            return _replace(quoted, draft=completion.text, problems=("the model did not answer",),
+            return replace(quoted, draft=completion.text, problems=("the model did not answer",),
                             completion=completion)
         verdict = check(draft, [h.passage.text for h in hits], question=question, instructions=SYSTEM_PROMPT)
         if not verdict.supported:
-            return _replace(quoted, draft=draft, problems=verdict.problems, completion=completion)
+            return replace(quoted, draft=draft, problems=verdict.problems, completion=completion)
         sources = tuple(hits[i].passage.source for i in verdict.support)
         return Answer(_with_source(draft, sources), "generated", sources, completion=completion,
                       passages=tuple(h.passage for h in hits))
-
-
-def _replace(answer: Answer, **changes: object) -> Answer:
-    from dataclasses import replace
-
-    return replace(answer, **changes)
 
 
 _PREAMBLE = re.compile(r"^(?:the )?answer(?: to (?:your|the) (?:customer's )?question)? is:?\s*|^-?\s*\([^)]*\)\s*",

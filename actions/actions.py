@@ -36,7 +36,7 @@ def shop() -> Shop:
 
 @lru_cache(maxsize=1)
 def answerer() -> Answerer:
-    """One per process: the generator (HARBOR_GENERATOR, SmolLM2 by default) is loaded once, on first use."""
+    """One per process: the generator (HARBOR_GENERATOR; none, i.e. quoting, by default) is loaded once."""
     return Answerer(configured_backend())
 
 

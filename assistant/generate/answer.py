@@ -128,7 +128,7 @@ class Answerer:
         if not draft or "don't know" in draft.lower() or "do not know" in draft.lower():
             return replace(quoted, draft=completion.text, problems=("the model did not answer",),
                             completion=completion)
-        verdict = check(draft, [h.passage.text for h in hits], question=question, instructions=SYSTEM_PROMPT)
+        verdict = check(draft, [h.passage.text for h in hits], instructions=SYSTEM_PROMPT)
         if not verdict.supported:
             return replace(quoted, draft=draft, problems=verdict.problems, completion=completion)
         sources = tuple(hits[i].passage.source for i in verdict.support)

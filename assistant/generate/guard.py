@@ -70,9 +70,8 @@ def _negated(sentence: str) -> bool:
     return _NEGATION.search(sentence.lower()) is not None
 
 
-def check(draft: str, sources: Sequence[str], *, question: str = "", instructions: str = "") -> Verdict:
-    """Every reason `draft` is not supported by `sources` (empty when it is). Words of the `question` may be
-    echoed freely."""
+def check(draft: str, sources: Sequence[str], *, instructions: str = "") -> Verdict:
+    """Every reason `draft` is not supported by `sources` (empty when it is)."""
     from assistant.search.embeddings import encode
 
     problems: list[str] = []
@@ -99,7 +98,7 @@ def check(draft: str, sources: Sequence[str], *, question: str = "", instruction
         similarity = vectors[:len(sentences)] @ vectors[len(sentences):].T
         source_numbers = [_numbers(s) for s in source_sentences]
         source_words = [_stems(s) for s in source_sentences]
-        everywhere, asked = set().union(*source_words), _stems(question)
+        everywhere = set().union(*source_words)
         for i, sentence in enumerate(sentences):
             # The sentence must rest on one source sentence that is close in meaning AND states its numbers:
             # "Refunds take 14 days" is near the refunds sentence, but its 14 comes from the price-match one.
@@ -113,7 +112,7 @@ def check(draft: str, sources: Sequence[str], *, question: str = "", instruction
                 problems.append(f"sentence not supported ({reason}): {sentence}")
             elif _negated(sentence) != _negated(source_sentences[best]):
                 problems.append(f"contradicts its closest source sentence: {sentence}")
-            elif borrowed := sorted((_stems(sentence) & everywhere) - source_words[best] - asked):
+            elif borrowed := sorted((_stems(sentence) & everywhere) - source_words[best]):
                 # A word from another source sentence: facts spliced together ("Electronics ... 30 days").
                 problems.append(f"mixes in {', '.join(borrowed)} from another source sentence: {sentence}")
             elif owners[best] not in support:

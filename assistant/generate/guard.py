@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.knowledge.documents import split_sentences
-from assistant.knowledge.retrieval import words
+from assistant.knowledge.retrieval import vector, words
 
 MIN_SENTENCE_SUPPORT = 0.62  # cosine to the closest source sentence (benchmarks/answers calibrates it)
 
@@ -72,8 +72,6 @@ def _negated(sentence: str) -> bool:
 
 def check(draft: str, sources: Sequence[str], *, instructions: str = "") -> Verdict:
     """Every reason `draft` is not supported by `sources` (empty when it is)."""
-    from assistant.search.embeddings import encode
-
     problems: list[str] = []
     source_text = " ".join(sources)
     lowered, source_lowered = draft.lower(), source_text.lower()
@@ -94,7 +92,8 @@ def check(draft: str, sources: Sequence[str], *, instructions: str = "") -> Verd
     support: list[int] = []
     if sentences and source_sentences:
         # A leading "Yes,"/"No," is the answer's verdict, not a claim to match (its polarity is still checked).
-        vectors = encode([_VERDICT.sub("", s) for s in sentences] + list(source_sentences))
+        # Source sentences come from retrieved passages, so retrieval's cache already holds their vectors.
+        vectors = np.stack([vector(t) for t in [_VERDICT.sub("", s) for s in sentences] + list(source_sentences)])
         similarity = vectors[:len(sentences)] @ vectors[len(sentences):].T
         source_numbers = [_numbers(s) for s in source_sentences]
         source_words = [_stems(s) for s in source_sentences]
@@ -140,6 +139,6 @@ def _stems(text: str) -> set[str]:
 
 def _shares_run(text: str, other: str, length: int) -> bool:
     """Whether `text` contains `length` consecutive words of `other`."""
-    words, other_words = text.split(), other.split()
-    runs = {tuple(other_words[i:i + length]) for i in range(len(other_words) - length + 1)}
-    return any(tuple(words[i:i + length]) in runs for i in range(len(words) - length + 1))
+    tokens, other_tokens = text.split(), other.split()
+    runs = {tuple(other_tokens[i:i + length]) for i in range(len(other_tokens) - length + 1)}
+    return any(tuple(tokens[i:i + length]) in runs for i in range(len(tokens) - length + 1))

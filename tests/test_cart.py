@@ -69,3 +69,21 @@ def test_cart_survives_reopening_the_store(tmp_path, catalog):
 def test_vanished_products_drop_out_of_the_cart(store, catalog):
     carts.add_item(store, "c5", "HL-NOT-A-PRODUCT")
     assert carts.load_cart(store, catalog, "c5").lines == []
+
+
+@pytest.mark.parametrize("value, expected", [("3", 3), (2.0, 2), ("two", 2), ("Twenty", 20), ("-1", None),
+                                             ("1.5", None), ("lots", None), (None, None)])
+def test_quantities_in_digits_or_words(value, expected):
+    assert carts.parse_quantity(value) == expected
+
+
+def test_set_quantity_changes_one_line_and_zero_removes_it(store, catalog):
+    cheap, dear = _cheap_and_dear(catalog)
+    carts.add_item(store, "c9", cheap[0])
+    carts.add_item(store, "c9", dear[0])
+    carts.set_quantity(store, "c9", cheap[0], "", 4)
+    assert {l.product_id: l.quantity for l in carts.load_cart(store, catalog, "c9").lines} == {cheap[0]: 4, dear[0]: 1}
+    with pytest.raises(carts.CartError):
+        carts.set_quantity(store, "c9", cheap[0], "", carts.MAX_QUANTITY + 1)
+    carts.set_quantity(store, "c9", cheap[0], "", 0)
+    assert [l.product_id for l in carts.load_cart(store, catalog, "c9").lines] == [dear[0]]

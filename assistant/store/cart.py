@@ -69,6 +69,35 @@ def add_item(store: sqlite_utils.Database, conversation_id: str, product_id: str
             [conversation_id, product_id, variant_sku, color, size, new_quantity])
 
 
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+
+
+def parse_quantity(value: object) -> int | None:
+    """'3', 3.0 or 'three' -> 3; None for anything else (negative, fractional, words we don't know)."""
+    text = str(value).strip().lower()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text.isdigit():
+        return int(text)
+    return NUMBER_WORDS.get(text)
+
+
+def set_quantity(store: sqlite_utils.Database, conversation_id: str, product_id: str, variant_sku: str,
+                 quantity: int) -> None:
+    """Change a line's quantity; 0 removes the line."""
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise CartError(f"I can keep between 1 and {MAX_QUANTITY} of an item in the cart (0 removes it).")
+    with store.conn:
+        if quantity == 0:
+            store.execute("DELETE FROM cart_items WHERE conversation_id=? AND product_id=? AND variant_sku=?",
+                          [conversation_id, product_id, variant_sku])
+        else:
+            store.execute("UPDATE cart_items SET quantity=? WHERE conversation_id=? AND product_id=? AND "
+                          "variant_sku=?", [quantity, conversation_id, product_id, variant_sku])
+
+
 def remove_item(store: sqlite_utils.Database, conversation_id: str, product_id: str) -> int:
     """Remove every variant of a product from the cart; returns how many lines went."""
     with store.conn:

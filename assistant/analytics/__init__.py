@@ -1,0 +1,1 @@
+"""Reports for the store owner: how the assistant is doing, computed from its own records."""

@@ -18,9 +18,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, the
+from assistant.dialogue.render import the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.generate.answer import Answerer
+from assistant.store.cart import parse_quantity
 from assistant.generate.backends import configured_backend
 
 logger = logging.getLogger(__name__)
@@ -178,18 +179,18 @@ class ActionRemoveFromCart(_ShopAction):
         return shop().remove_from_cart(tracker.sender_id, *_message(tracker), _state(tracker))
 
 
+class ActionChangeQuantity(_ShopAction):
+    action_name = "action_change_quantity"
+
+    def reply(self, tracker: Tracker) -> Reply:
+        return shop().change_quantity(tracker.sender_id, *_message(tracker))
+
+
 class ActionViewCart(_ShopAction):
     action_name = "action_view_cart"
 
     def reply(self, tracker: Tracker) -> Reply:
         return shop().view_cart(tracker.sender_id)
-
-
-class ActionCheckout(_ShopAction):
-    action_name = "action_checkout"
-
-    def reply(self, tracker: Tracker) -> Reply:
-        return shop().checkout_summary(tracker.sender_id)
 
 
 _PICKING_INTENTS = frozenset({"add_to_cart", "affirm", "inform", "product_details"})
@@ -205,12 +206,12 @@ def _cart_item_slots(tracker: Tracker) -> dict[str, Any]:
     product_id = found[0]["id"]
     query = tracker.get_slot("last_query") or {}
     size, color = shop().carried_over_variant(product_id, query.get("size"), query.get("colors") or [])
-    quantity = _entity(tracker, "quantity")
+    quantity = parse_quantity(_entity(tracker, "quantity"))
     return {
         "pending_product": product_id,
         "size": _entity(tracker, "size") or size,
         "color": _entity(tracker, "color") or color,
-        "quantity": float(quantity) if quantity and str(quantity).isdigit() else None,
+        "quantity": float(quantity) if quantity else None,
     }
 
 
@@ -338,37 +339,9 @@ class ActionAddToCart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         product_id = tracker.get_slot("pending_product")
-        quantity = int(tracker.get_slot("quantity") or 1)
+        quantity = parse_quantity(tracker.get_slot("quantity")) or 1
         reply = shop().add_to_cart(tracker.sender_id, product_id, size=tracker.get_slot("size"),
                                    color=tracker.get_slot("color"), quantity=quantity)
         dispatcher.utter_message(text=reply.text, json_message=reply.payload)
         return [SlotSet("pending_product", None), SlotSet("size", None), SlotSet("color", None),
                 SlotSet("quantity", None), SlotSet("focus_product", product_id)]
-
-
-class ActionAnswerQuestion(Action):
-    """Free-form and policy questions, answered from the store's knowledge (and the product in focus)."""
-
-    # When the knowledge has nothing, a message the NLU could not place gets the "rephrase" reply, one it
-    # recognised as off-topic gets "that's outside what I do"; a real question gets "I don't know" (the answerer's).
-    # It is also the dialogue's core fallback (config.yml), for turns the policies are unsure about.
-    NOTHING_FOUND = {"nlu_fallback": NOT_UNDERSTOOD, "out_of_scope": OUT_OF_SCOPE}
-
-    def name(self) -> str:
-        return "action_answer_question"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text, _ = _message(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        topic = _entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
-        focus = tracker.get_slot("focus_product")
-        product = shop().product(focus) if focus else None
-        # Generation takes a second or two of CPU: off the event loop, so other conversations are not held up.
-        answer = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: answerer().answer(text, product, topic=topic))
-        if answer.kind == "unknown" and intent in self.NOTHING_FOUND:
-            dispatcher.utter_message(text=self.NOTHING_FOUND[intent])
-            return []
-        dispatcher.utter_message(text=answer.text, json_message={"type": "answer", "kind": answer.kind,
-                                                                 "sources": list(answer.sources)})
-        return []

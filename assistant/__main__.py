@@ -1,14 +1,15 @@
 """Command line: `python -m assistant catalog build|import|embed`, `recommend synthesize|train`, `lookups`,
-`wait-ready`."""
+`orders seed-demo`, `handoff list|release`, `report`, `wait-ready`."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from assistant.settings import settings
+from assistant.settings import ROOT, settings
 
 RETRAIN_GROWTH = 0.10  # `recommend train --if-stale` retrains once the history has grown by this much
 
@@ -104,6 +105,64 @@ def _lookups(args: argparse.Namespace) -> int:
     return 0
 
 
+def _orders_seed_demo(args: argparse.Namespace) -> int:
+    from assistant.store.demo import seed_demo_orders
+
+    catalog, store = _stores(args)
+    print(f"orders: {seed_demo_orders(store, catalog)} demo orders, dated from today")
+    return 0
+
+
+def _handoff_list(args: argparse.Namespace) -> int:
+    from assistant.store.db import open_store
+    from assistant.store.handoff import open_tickets
+
+    tickets = open_tickets(open_store(Path(args.store or settings().store_db)))
+    for ticket in tickets:
+        last = ticket.transcript[-1]["text"] if ticket.transcript else ""
+        print(f"#{ticket.id}  {ticket.created_at}  {ticket.reason:<12} {ticket.conversation_id}  {last[:60]!r}")
+    print(f"{len(tickets)} open ticket(s)")
+    return 0
+
+
+def _handoff_release(args: argparse.Namespace) -> int:
+    """Close the ticket and resume the bot in that conversation through Rasa's HTTP API (`--enable-api`)."""
+    import json
+    import urllib.parse
+
+    from assistant.store.db import open_store
+    from assistant.store.handoff import release
+
+    url = f"{args.rasa.rstrip('/')}/conversations/{urllib.parse.quote(args.conversation_id, safe='')}/tracker/events"
+    if args.token:
+        url += "?" + urllib.parse.urlencode({"token": args.token})
+    request = urllib.request.Request(url, data=json.dumps({"event": "resume"}).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+    except OSError as error:
+        print(f"handoff: could not resume the bot at {args.rasa}: {error}; the ticket stays open", file=sys.stderr)
+        return 1
+    released = release(open_store(Path(args.store or settings().store_db)), args.conversation_id)
+    print(f"handoff: {'released ticket; ' if released else 'no open ticket; '}the bot answers "
+          f"{args.conversation_id} again")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from assistant.analytics.report import ReportError, build_report, summary, write_report
+
+    try:
+        report = build_report(Path(args.tracker), Path(args.store or settings().store_db), days=args.days)
+    except ReportError as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 1
+    print(f"report: wrote {write_report(report, Path(args.out))}")
+    print(f"report: {summary(report)}")
+    return 0
+
+
 def _wait_ready(args: argparse.Namespace) -> int:
     """Poll the servers until they answer, so scripts print "ready" only when chatting works."""
     urls = [u for u in (args.rasa and args.rasa.rstrip("/") + "/", args.actions and args.actions.rstrip("/")
@@ -170,6 +229,34 @@ def main(argv: list[str] | None = None) -> int:
     lookups = commands.add_parser("lookups", help="regenerate the NLU lookup tables and synonyms")
     lookups.add_argument("--out", default="data/lookups.yml")
     lookups.set_defaults(func=_lookups)
+
+    orders = commands.add_parser("orders", help="demo orders")
+    orders_commands = orders.add_subparsers(dest="orders_command", required=True)
+    seed = orders_commands.add_parser("seed-demo", help="replace the demo orders with fresh ones dated from today")
+    seed.add_argument("--db", help="catalog file (default: catalog/harborlane.db or $HARBOR_CATALOG_DB)")
+    seed.add_argument("--store", help="store database (default: var/store.db or $HARBOR_STORE_DB)")
+    seed.set_defaults(func=_orders_seed_demo)
+
+    handoff = commands.add_parser("handoff", help="tickets of shoppers waiting for a person")
+    handoff_commands = handoff.add_subparsers(dest="handoff_command", required=True)
+    listing = handoff_commands.add_parser("list", help="open tickets")
+    listing.set_defaults(func=_handoff_list)
+    release = handoff_commands.add_parser("release", help="close a ticket and let the bot answer again")
+    release.add_argument("conversation_id")
+    release.add_argument("--rasa", default="http://localhost:5005", help="the Rasa server (run with --enable-api)")
+    release.add_argument("--token", default=os.environ.get("HARBOR_RASA_TOKEN"),
+                         help="Rasa's --auth-token (default: $HARBOR_RASA_TOKEN)")
+    release.set_defaults(func=_handoff_release)
+    for command in (listing, release):
+        command.add_argument("--store", help="store database (default: var/store.db or $HARBOR_STORE_DB)")
+
+    report = commands.add_parser("report", help="write an HTML page on how the assistant is doing, for the store owner")
+    report.add_argument("--tracker", default=str(ROOT / "var" / "tracker.db"),
+                        help="Rasa's SQLite tracker store (default: var/tracker.db)")
+    report.add_argument("--store", help="store database (default: var/store.db or $HARBOR_STORE_DB)")
+    report.add_argument("--out", default=str(ROOT / "var" / "report.html"), help="default: var/report.html")
+    report.add_argument("--days", type=int, help="only the last N days (default: everything recorded)")
+    report.set_defaults(func=_report)
 
     wait = commands.add_parser("wait-ready", help="wait until the Rasa and/or action servers answer")
     wait.add_argument("--rasa")

@@ -16,8 +16,10 @@ trap cleanup EXIT INT TERM
 
 "$VENV/bin/rasa" run actions --port "$ACTIONS_PORT" --actions actions &
 pids+=($!)
+# The HTTP API (used by `python -m assistant handoff release`) takes HARBOR_RASA_TOKEN when set: set it whenever
+# the port is reachable from other machines.
 "$VENV/bin/rasa" run --enable-api --cors "*" --port "$RASA_PORT" -m models/harbor.tar.gz \
-  --endpoints endpoints.yml --credentials credentials.yml &
+  ${HARBOR_RASA_TOKEN:+--auth-token "$HARBOR_RASA_TOKEN"} --endpoints endpoints.yml --credentials credentials.yml &
 pids+=($!)
 
 "$VENV/bin/python" -m assistant wait-ready --rasa "http://localhost:$RASA_PORT" \

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +38,7 @@ class LiveAssistant:
     catalog_db: Path
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -48,10 +50,20 @@ class LiveAssistant:
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = open(self.workdir / f"{name}.log", "ab")
-        self.processes.append(subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                               start_new_session=True))
+        self.processes[name] = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.workdir / "tracker.db"
 
     def start_actions(self) -> None:
+        """The action server, on a store with the demo orders (the catalog is shared and only read)."""
+        from assistant.catalog.build import open_catalog
+        from assistant.store.db import open_store
+        from assistant.store.demo import seed_demo_orders
+
+        seed_demo_orders(open_store(self.store_db), open_catalog(self.catalog_db))
         env = {**os.environ, "HARBOR_CATALOG_DB": str(self.catalog_db), "HARBOR_STORE_DB": str(self.store_db),
                "HARBOR_WARM_START": "1"}
         self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port),
@@ -59,7 +71,8 @@ class LiveAssistant:
 
     def start_rasa(self) -> None:
         endpoints = self.workdir / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n')
+        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
+                             f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{self.tracker_db}"\n')
         self._spawn("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(self.rasa_port),
                              "-m", str(MODEL), "--endpoints", str(endpoints), "--credentials",
                              str(ROOT / "credentials.yml")], dict(os.environ))
@@ -73,7 +86,7 @@ class LiveAssistant:
                         break
                 except OSError:
                     pass
-                if any(p.poll() is not None for p in self.processes) or time.monotonic() > deadline:
+                if any(p.poll() is not None for p in self.processes.values()) or time.monotonic() > deadline:
                     raise RuntimeError(f"server not ready at {url}; logs in {self.workdir}")
                 time.sleep(0.5)
 
@@ -84,13 +97,47 @@ class LiveAssistant:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
 
+    def restart_rasa(self) -> None:
+        """Stop the Rasa server (the action server keeps running) and start a new one on the same stores."""
+        rasa = self.processes.pop("rasa")
+        os.killpg(rasa.pid, signal.SIGTERM)
+        rasa.wait(timeout=30)
+        self.start_rasa()
+        self.wait_ready()
+
     def stop(self) -> None:
-        for process in self.processes:
+        for process in self.processes.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
+        for process in self.processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         self.processes.clear()
+
+
+def payload(messages: list[dict], kind: str) -> dict:
+    found = [m["custom"] for m in messages if isinstance(m.get("custom"), dict) and m["custom"].get("type") == kind]
+    assert found, f"expected a {kind!r} payload, got: {json.dumps(messages, indent=1)[:1500]}"
+    return found[-1]
+
+
+def text_of(messages: list[dict]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+@contextmanager
+def running_assistant(workdir: Path) -> Iterator[LiveAssistant]:
+    """Both servers on the trained model and the demo catalog, for as long as the `with` block runs."""
+    from assistant.settings import settings
+
+    assert MODEL.exists(), "no trained model: run `make test` (it trains first) or scripts/train.sh"
+    assistant = LiveAssistant(workdir, settings().catalog_db)
+    assistant.start_actions()
+    assistant.start_rasa()
+    try:
+        assistant.wait_ready()
+        yield assistant
+    finally:
+        assistant.stop()

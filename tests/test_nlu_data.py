@@ -21,13 +21,13 @@ INTENTS = [
     "greet", "goodbye", "thanks", "affirm", "deny", "search_products", "refine_search", "show_more",
     "product_details", "ask_product_question", "compare_products", "recommend", "add_to_cart",
     "remove_from_cart", "view_cart", "checkout", "order_status", "return_request", "ask_policy",
-    "human_handoff", "bot_challenge", "out_of_scope", "inform",
+    "human_handoff", "bot_challenge", "out_of_scope", "inform", "cancel_order", "complain", "feedback", "change_quantity",
 ]
 MIN_EXAMPLES = 30
 
 ENTITY_TYPES = {
     "category", "brand", "color", "size", "price", "rating", "sale", "ordinal", "product", "spec", "quantity",
-    "order_number", "email", "country", "policy_topic",
+    "order_number", "email", "country", "policy_topic", "feedback",
 }
 CATEGORIES = {
     "running shoes", "hiking boots", "sneakers", "rain jackets", "down jackets", "t-shirts", "jeans", "backpacks",

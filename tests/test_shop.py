@@ -135,7 +135,7 @@ def test_checkout_summary_never_asks_for_payment(shop: Shop):
     product_id = shop.search("kitchen knives", [], ConversationState()).state.shown[0]
     shop.add_to_cart("conv-6", product_id)
     reply = shop.checkout_summary("conv-6")
-    assert reply.payload["type"] == "checkout_summary" and "never take payment" in reply.text
+    assert reply.payload["type"] == "checkout_summary" and "never ask for card details" in reply.text
 
 
 @pytest.mark.parametrize("text", ["", "   ", "'; DROP TABLE products; --", "\x00\x01", "🥾" * 500, "a" * 20000])
@@ -146,6 +146,12 @@ def test_hostile_text_gets_an_answer_and_changes_nothing(shop: Shop, text: str):
         assert isinstance(reply.text, str) and reply.text
     assert shop.catalog.execute("SELECT count(*) FROM products").fetchone()[0] == before
     json.dumps(shop.search(text, [], ConversationState()).payload)
+    bottle = shop.search("water bottles", [], ConversationState()).state.shown[0]
+    shop.add_to_cart("conv-hostile", bottle)
+    for method in ("remove_from_cart", "change_quantity"):
+        args = ("conv-hostile", text, []) + ((ConversationState(),) if method == "remove_from_cart" else ())
+        assert getattr(shop, method)(*args).text
+    assert [line.product_id for line in shop.cart("conv-hostile").lines] == [bottle]
 
 
 def test_product_answers_come_from_the_product_or_admit_not_knowing(shop: Shop):
@@ -164,3 +170,19 @@ def test_a_narrower_name_for_a_category_ranks_within_it_without_a_no_match_notic
     assert reply.text.startswith("Here are coffee makers matching \"espresso machine\"")
     state, boots = _turn(shop, reply.state, "refine", "what about hiking boots")
     assert boots.state.last_query["hint"] == "" and boots.payload["products"][0]["category"] == "hiking boots"
+
+
+def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):
+    assert "empty" in shop.change_quantity("conv-q", "make it 3", []).text
+    state = shop.search("kitchen knives", [], ConversationState()).state
+    shop.add_to_cart("conv-q", state.shown[0])
+    assert shop.change_quantity("conv-q", "make it three", []).payload["lines"][0]["quantity"] == 3
+    shop.add_to_cart("conv-q", state.shown[1])
+    asked = shop.change_quantity("conv-q", "make it 2", [])
+    assert "Which item" in asked.text, "two lines and no pointer: ask, don't guess"
+    before = [line["quantity"] for line in asked.payload["lines"]]
+    changed = shop.change_quantity("conv-q", "change the second item to 5", [])
+    assert [line["quantity"] for line in changed.payload["lines"]] == [before[0], 5]
+    refused = shop.change_quantity("conv-q", "make the first item 500", [])
+    assert "between 1 and 20" in refused.text and refused.payload["lines"][0]["quantity"] == before[0]
+    assert "Removed" in shop.change_quantity("conv-q", "set the first item to 0", []).text

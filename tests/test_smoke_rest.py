@@ -4,29 +4,21 @@ Every product the bot shows is checked against the catalog and the constraints t
 """
 from __future__ import annotations
 
-import json
 import statistics
 import sqlite3
 
 import pytest
 
 from assistant.settings import settings
-from tests.servers import MODEL, LiveAssistant
+from tests.servers import payload, running_assistant, text_of
 
 pytestmark = [pytest.mark.rasa, pytest.mark.server]
 
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory):
-    assert MODEL.exists(), "no trained model: run `make test` (it trains first) or scripts/train.sh"
-    assistant = LiveAssistant(tmp_path_factory.mktemp("live"), settings().catalog_db)
-    assistant.start_actions()
-    assistant.start_rasa()
-    try:
-        assistant.wait_ready()
+    with running_assistant(tmp_path_factory.mktemp("live")) as assistant:
         yield assistant
-    finally:
-        assistant.stop()
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +26,6 @@ def catalog():
     conn = sqlite3.connect(settings().catalog_db)
     conn.row_factory = sqlite3.Row
     return conn
-
-
-def payload(messages: list[dict], kind: str) -> dict:
-    found = [m["custom"] for m in messages if isinstance(m.get("custom"), dict) and m["custom"].get("type") == kind]
-    assert found, f"expected a {kind!r} payload, got: {json.dumps(messages, indent=1)[:1500]}"
-    return found[-1]
-
-
-def text_of(messages: list[dict]) -> str:
-    return "\n".join(m.get("text", "") for m in messages)
 
 
 def product_row(catalog, product_id: str) -> sqlite3.Row:

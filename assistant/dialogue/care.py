@@ -6,14 +6,12 @@ from datetime import datetime, timedelta
 from assistant.dialogue.render import money
 from assistant.store.handoff import SUPPORT_EMAIL, SUPPORT_HOURS
 from assistant.store.orders import CHANGE_WINDOW, COUNTRIES, MAX_FAILED_LOOKUPS, Order, OrderItem, now
-from assistant.store.returns import REASONS, REFUND_TIMELINE, Decision
+from assistant.store.returns import REFUND_TIMELINE, Decision
 
 NOT_FOUND = ("I couldn't find an order with that number and email address. Please check both: the number looks "
              "like HL-123456, and the email is the one you ordered with.")
 LOCKED = (f"I can't check any more orders in this chat after {MAX_FAILED_LOOKUPS} unsuccessful attempts. A person "
           f"from our team can help: say \"human\", or write to {SUPPORT_EMAIL} ({SUPPORT_HOURS}).")
-ASK_ORDER_NUMBER = "What's your order number? It looks like HL-123456 and is in your confirmation email."
-ASK_ORDER_EMAIL = "And the email address you used for that order? I need both before I can share anything."
 NO_PAYMENT = "No payment is taken in this chat; you'll get a secure payment link by email to complete the order."
 
 
@@ -75,19 +73,8 @@ def changing_text(order: Order) -> str:
             f"quickest way is to cancel it and place a new one; or say \"human\" and our team will make the change.")
 
 
-def returnable_items(order: Order) -> list[OrderItem]:
-    return list(order.items)
-
-
 def ask_item(order: Order) -> str:
     return f"Which item from order {order.number} would you like to return? Say its number:\n{_items(order)}"
-
-
-def ask_reason() -> str:
-    return "What's the reason for the return? " + " / ".join(REASONS.values()) + "."
-
-
-ASK_UNUSED = "Is the item unused, with its tags or in the original packaging? (yes/no)"
 
 
 def return_result(item: OrderItem, decision: Decision, rma: str | None) -> str:

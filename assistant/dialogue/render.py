@@ -25,6 +25,11 @@ OUT_OF_SCOPE = ("Sorry, that's outside what I can help with. I can find products
                 "our team.")
 
 
+# Quick replies under answers and recommendations; the payload skips the NLU (Rasa parses "/intent{...}").
+FEEDBACK_BUTTONS = [{"title": "👍 Helpful", "payload": '/feedback{"feedback": "up"}'},
+                    {"title": "👎 Not helpful", "payload": '/feedback{"feedback": "down"}'}]
+
+
 def the(title: str) -> str:
     """ "the Merrell Moab", but not "the The North Face Venture"."""
     return title if title.lower().startswith("the ") else f"the {title}"

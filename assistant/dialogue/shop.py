@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from assistant.search.query import SearchQuery, build_query, refine
 from assistant.search.vocab import Vocabulary
 from assistant.settings import settings
 from assistant.store import cart as carts
+from assistant.store import orders
 from assistant.store.db import open_store
 
 PAGE_SIZE = 5
@@ -335,7 +337,8 @@ class Shop:
         reasons = {c.product_id: c.reason for c in picks}
         text, payload = render.product_list(products, [reasons[p["id"]] for p in products], heading=heading)
         payload["type"] = "recommendations"
-        return Reply(text, payload, dataclasses.replace(state, shown=[p["id"] for p in products], focus=None))
+        return Reply(text, payload, dataclasses.replace(state, shown=[p["id"] for p in products], focus=None),
+                     buttons=render.FEEDBACK_BUTTONS)
 
     # ---- cart -----------------------------------------------------------------------------------------------
     def cart(self, conversation_id: str) -> carts.Cart:
@@ -393,41 +396,72 @@ class Shop:
         return Reply(f"Added {quantity} x {product['title']}{' (' + what + ')' if what else ''} to your cart.\n"
                      + text, payload)
 
+    @staticmethod
+    def _cart_targets(cart: carts.Cart, text: str, entities: list[dict]) -> list[str]:
+        """Product ids of the cart lines the shopper means: "the second item", "the tent", or the only line."""
+        in_cart = [{"id": l.product_id, "title": l.title, "brand": ""} for l in cart.lines]
+        resolution = resolve(text, entities, in_cart, None)
+        # "it" points at something only when the cart has one line; otherwise it would silently mean the first.
+        targets = resolution.product_ids if resolution.how != "focus" or len(cart.lines) == 1 else []
+        if not targets:
+            words = [w for w in text.lower().split() if len(w) > 3]
+            targets = [l.product_id for l in cart.lines if any(w in l.title.lower() for w in words)]
+        return list(dict.fromkeys(targets))
+
     def remove_from_cart(self, conversation_id: str, text: str, entities: list[dict],
                          state: ConversationState) -> Reply:
         cart = self.cart(conversation_id)
         if not cart.lines:
             return Reply("Your cart is already empty.")
-        in_cart = [{"id": l.product_id, "title": l.title, "brand": ""} for l in cart.lines]
-        resolution = resolve(text, entities, in_cart, None)
-        targets = resolution.product_ids
-        if not targets:
-            lowered = text.lower()
-            targets = [l.product_id for l in cart.lines if any(w in l.title.lower() for w in lowered.split()
-                                                               if len(w) > 3)]
+        targets = self._cart_targets(cart, text, entities)
         if not targets:
             summary, payload = render.cart_summary(cart)
             return Reply("Which item should I remove? Say e.g. \"remove the second item\".\n" + summary, payload)
-        for product_id in dict.fromkeys(targets):
+        for product_id in targets:
             carts.remove_item(self.store, conversation_id, product_id)
         removed = ", ".join(l.title for l in cart.lines if l.product_id in targets)
         summary, payload = render.cart_summary(self.cart(conversation_id))
         return Reply(f"Removed {removed}.\n{summary}", payload)
 
+    def change_quantity(self, conversation_id: str, text: str, entities: list[dict]) -> Reply:
+        """"Make it 3", "change the tent to 2", "only one of the second item" (0 removes the line)."""
+        cart = self.cart(conversation_id)
+        if not cart.lines:
+            return Reply("Your cart is empty, so there's nothing to change yet.")
+        said = [e for e in entities if e.get("entity") == "quantity"]
+        numbers = list(re.finditer(r"\b(\d+|" + "|".join(carts.NUMBER_WORDS) + r")\b", text.lower()))
+        quantity = carts.parse_quantity(said[-1]["value"] if said else numbers[-1].group(1) if numbers else None)
+        if numbers:  # the new quantity is not a position: "make it 2" must not mean "the second item"
+            text = text[:numbers[-1].start()] + text[numbers[-1].end():]
+        entities = [e for e in entities if e.get("entity") != "quantity"]
+        targets = self._cart_targets(cart, text, entities) or ([cart.lines[0].product_id] if len(cart.lines) == 1
+                                                               else [])
+        summary, payload = render.cart_summary(cart)
+        if quantity is None or len(targets) != 1:
+            return Reply("Which item, and how many? Say e.g. \"make the first item 2\".\n" + summary, payload)
+        line = next(l for l in cart.lines if l.product_id == targets[0])
+        try:
+            carts.set_quantity(self.store, conversation_id, line.product_id, line.variant_sku, quantity)
+        except carts.CartError as error:
+            return Reply(str(error) + "\n" + summary, payload)
+        summary, payload = render.cart_summary(self.cart(conversation_id))
+        done = f"Removed {line.title}." if quantity == 0 else f"Changed {line.title} to {quantity}."
+        return Reply(f"{done}\n{summary}", payload)
+
+    def log_purchase(self, conversation_id: str, product_ids: list[str]) -> None:
+        self._log(conversation_id, product_ids, "purchase")
+
     def checkout_summary(self, conversation_id: str) -> Reply:
-        """The order as it would be placed; taking the order itself is the checkout flow's job (not in chat yet)."""
+        """The order as it would be placed, before the checkout form asks for email and country."""
         cart = self.cart(conversation_id)
         if not cart.lines:
             return Reply("Your cart is empty, so there's nothing to check out yet. What are you looking for?")
-        problems = [line.title for line in cart.lines
-                    if (line.variant_sku and not self.available(line.product_id)) or
-                    (self.product(line.product_id, with_reviews=False) or {}).get("stock", 0) <= 0]
+        problems = orders.unavailable_lines(cart, self.catalog)
         summary, payload = render.cart_summary(cart)
         total = render.money(cart.subtotal + cart.shipping)
         text = f"{summary}\nTotal before tax: {total}."
         if problems:
-            text += "\nHeads up: " + ", ".join(problems) + " just went out of stock."
-        text += ("\nPlacing the order in this chat isn't available yet, and I never take payment details here. "
-                 "Your cart is saved for this conversation.")
+            text += "\nHeads up: " + ", ".join(problems) + " just went out of stock; remove it to check out."
+        text += "\nI never ask for card details in chat: payment happens through a secure link sent by email."
         payload["type"] = "checkout_summary"
         return Reply(text, payload)

@@ -1,0 +1,505 @@
+"""Checkout, orders, returns, handoff and feedback actions: slots in, a call into assistant/store, text out.
+
+The rules live in assistant/store (orders, returns, handoff) and the wording in assistant/dialogue/care.py.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.actions import _buttons, _entity, _message, answerer, shop
+from assistant.dialogue import care
+from assistant.dialogue.render import FEEDBACK_BUTTONS, NOT_UNDERSTOOD, OUT_OF_SCOPE, money
+from assistant.dialogue.references import resolve
+from assistant.store import feedback, handoff, orders, returns
+from assistant.store.cart import load_cart
+
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+_TASK_SLOTS = ("order_number", "order_email", "return_item", "return_reason", "item_unused", "confirm_cancel")
+_GOALS = {"order_status": "status", "cancel_order": "cancel", "return_request": "return"}
+_CHANGE_WORDS = ("change", "modify", "edit", "update", "switch")
+TRANSCRIPT_TURNS = 60
+# Intents that data/rules.yml handles in the middle of the checkout and order forms (leave, answer and resume,
+# or switch task): a message with one of them is not a (bad) answer to the form's question. "No"/"stop" is
+# handled by the forms themselves, because for a yes/no question it is the answer.
+_INTERRUPTIONS = frozenset({"human_handoff", "complain", "search_products", "recommend", "goodbye", "ask_policy",
+                            "view_cart", "order_status", "cancel_order", "return_request"})
+_STOPPED = "stopped"
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _yes_no(tracker: Tracker) -> bool | None:
+    return {"affirm": True, "deny": False}.get(_intent(tracker) or "")
+
+
+def _requested(tracker: Tracker, slot: str) -> bool:
+    return tracker.get_slot("requested_slot") == slot
+
+
+def _answering(tracker: Tracker, slot: str) -> bool:
+    """The form asked for `slot` and the message tries to answer it (not "stop" and not another request)."""
+    return _requested(tracker, slot) and _intent(tracker) not in _INTERRUPTIONS | {"deny"}
+
+
+def _yes_no_slot(tracker: Tracker, slot: str) -> dict[str, Any]:
+    """A yes/no answer for `slot`; anything else that isn't another request asks the question again (a None
+    value, not a rejection: a rejected form with no rule for the intent would leave the dialogue stuck)."""
+    if not _requested(tracker, slot):
+        return {}
+    answer = _yes_no(tracker)
+    if answer is not None:
+        return {slot: answer}
+    return {slot: None} if _answering(tracker, slot) else {}
+
+
+def _stopping(tracker: Tracker, slots: tuple[str, ...]) -> bool:
+    """"No" / "stop" while the form waits for one of these (free-text) slots: the shopper is leaving the form."""
+    return _intent(tracker) == "deny" and tracker.get_slot("requested_slot") in slots
+
+
+# ---- checkout ---------------------------------------------------------------------------------------------------
+class ActionAskCheckoutConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_checkout_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reply = shop().checkout_summary(tracker.sender_id)
+        dispatcher.utter_message(text=reply.text + "\nShall I place the order? (yes/no)", json_message=reply.payload,
+                                 buttons=_buttons(tracker, YES_NO))
+        return []
+
+
+class ValidateCheckoutForm(FormValidationAction):
+    """Confirm, then email, then country; nothing to ask when the cart is empty or the shopper said no."""
+
+    def name(self) -> str:
+        return "validate_checkout_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        if not load_cart(shop().store, shop().catalog, tracker.sender_id).lines:
+            return []
+        if tracker.get_slot("checkout_confirmed") is False:
+            return ["checkout_confirmed"]  # filled: the form ends, and the "no" is kept for action_place_order
+        return domain_slots
+
+    async def extract_checkout_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> dict[str, Any]:
+        if _stopping(tracker, ("checkout_email", "shipping_country")):
+            return {"checkout_confirmed": False}  # nothing is placed; the cart stays as it is
+        return _yes_no_slot(tracker, "checkout_confirmed")
+
+    async def extract_checkout_email(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> dict[str, Any]:
+        email = orders.parse_email(_message(tracker)[0])
+        if not _requested(tracker, "checkout_email") or not (email or _answering(tracker, "checkout_email")):
+            return {}
+        return {"checkout_email": email or "invalid"}
+
+    def validate_checkout_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> dict[str, Any]:
+        email = orders.parse_email(str(value))
+        if email is None:
+            dispatcher.utter_message(text="That doesn't look like an email address. Please type it like "
+                                          "name@example.com.")
+        return {"checkout_email": email}
+
+    async def extract_shipping_country(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> dict[str, Any]:
+        country = orders.parse_country(_message(tracker)[0])
+        if not _requested(tracker, "shipping_country") or not (country or _answering(tracker, "shipping_country")):
+            return {}
+        return {"shipping_country": country or "elsewhere"}
+
+    def validate_shipping_country(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        if value not in orders.COUNTRIES:
+            dispatcher.utter_message(text=care.country_refusal())
+            return {"shipping_country": None}
+        return {"shipping_country": value}
+
+
+class ActionPlaceOrder(Action):
+    def name(self) -> str:
+        return "action_place_order"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reset = [SlotSet(s, None) for s in ("checkout_confirmed", "checkout_email", "shipping_country")]
+        if tracker.get_slot("checkout_confirmed") is not True:
+            cart = load_cart(shop().store, shop().catalog, tracker.sender_id)
+            dispatcher.utter_message(text="Okay, I haven't placed anything; your cart is saved." if cart.lines else
+                                     "Your cart is empty, so there's nothing to check out yet. What are you "
+                                     "looking for?")
+            return reset
+        email, country = tracker.get_slot("checkout_email"), tracker.get_slot("shipping_country")
+        try:
+            order = orders.place_order(shop().store, shop().catalog, tracker.sender_id, email=email, country=country)
+        except orders.CheckoutError as error:
+            dispatcher.utter_message(text=str(error))
+            return reset
+        shop().log_purchase(tracker.sender_id, [item.product_id for item in order.items])
+        dispatcher.utter_message(
+            text=f"Order {order.number} is placed: {len(order.items)} item{'s' if len(order.items) > 1 else ''}, "
+                 f"total {money(order.total)} before tax, shipping to {orders.COUNTRIES[order.country]}. "
+                 f"A confirmation is on its way to {order.email}. {care.NO_PAYMENT} You can change or cancel it "
+                 f"within 1 hour: just ask.",
+            json_message={"type": "order_placed", "number": order.number, "total": order.total})
+        return reset + [SlotSet("verified_order", {"number": order.number, "email": order.email})]
+
+
+# ---- orders: status, cancel/change, returns ----------------------------------------------------------------------
+def _owned(tracker: Tracker) -> orders.Order | None:
+    """The order this conversation has proven it owns (number + email), reloaded fresh."""
+    number, email = tracker.get_slot("order_number"), tracker.get_slot("order_email")
+    proven = tracker.get_slot("verified_order") or {}
+    if not number or not email or proven.get("number") != number:
+        return None
+    return orders.verified(shop().store, number, email)
+
+
+class ActionStartOrderTask(Action):
+    """Remember what the shopper wants done and start from a clean slate; an order this chat already proved it
+    owns is not asked for again."""
+
+    def name(self) -> str:
+        return "action_start_order_task"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text = _message(tracker)[0]
+        goal = _GOALS.get(_intent(tracker) or "", "status")
+        if goal == "cancel" and any(word in text.lower() for word in _CHANGE_WORDS):
+            goal = "change"
+        number, email = orders.parse_order_number(text), orders.parse_email(text)
+        proven = tracker.get_slot("verified_order") or {}
+        if proven and number in (None, proven.get("number")):
+            number, email = proven["number"], proven["email"]
+        return ([SlotSet("order_goal", goal)] + [SlotSet(s, None) for s in _TASK_SLOTS]
+                + [SlotSet("order_number", number), SlotSet("order_email", email)])
+
+
+class ValidateOrderForm(FormValidationAction):
+    """Number and email first (verified together, every miss counted); then only what the goal needs."""
+
+    def name(self) -> str:
+        return "validate_order_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        if tracker.get_slot("order_goal") == _STOPPED:
+            return ["order_goal"]  # filled: the form ends, and the "stop" is kept for action_order_task
+        if orders.failed_lookups(shop().store, tracker.sender_id) >= orders.MAX_FAILED_LOOKUPS:
+            return []
+        order = _owned(tracker)
+        if order is None:
+            return ["order_number", "order_email"]
+        goal = tracker.get_slot("order_goal")
+        if goal == "cancel" and order.changeable(orders.now()):
+            return ["order_number", "order_email", "confirm_cancel"]
+        if goal == "return" and order.status == "delivered":
+            return ["order_number", "order_email", "return_item", "return_reason", "item_unused"]
+        return ["order_number", "order_email"]
+
+    async def extract_order_number(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        number = orders.parse_order_number(_message(tracker)[0])
+        if number:
+            return {"order_number": number}
+        if _stopping(tracker, ("order_number", "order_email", "return_item", "return_reason")):
+            return {"order_goal": _STOPPED}
+        return {"order_number": "invalid"} if _answering(tracker, "order_number") else {}
+
+    async def extract_order_email(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        email = orders.parse_email(_message(tracker)[0])
+        if email:  # also when given before it was asked for ("HL-100231, jane@example.com")
+            return {"order_email": email}
+        return {"order_email": "invalid"} if _answering(tracker, "order_email") else {}
+
+    def _check_pair(self, number: str | None, email: str | None, dispatcher: CollectingDispatcher,
+                    tracker: Tracker) -> dict[str, Any]:
+        if not number or not email:
+            return {"order_number": number, "order_email": email}
+        order = orders.verify(shop().store, tracker.sender_id, number, email)
+        if order is not None:
+            proven = {"order_number": number, "order_email": email,
+                      "verified_order": {"number": order.number, "email": order.email}}
+            if len(order.items) == 1:  # a return of a one-item order needs no "which item?"
+                proven["return_item"] = float(order.items[0].line)
+            return proven
+        if orders.failed_lookups(shop().store, tracker.sender_id) < orders.MAX_FAILED_LOOKUPS:
+            dispatcher.utter_message(text=care.NOT_FOUND)  # when locked, the form ends and the task says so
+        return {"order_number": None, "order_email": None}
+
+    def validate_order_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> dict[str, Any]:
+        number = orders.parse_order_number(str(value))
+        if number is None:
+            dispatcher.utter_message(text="Order numbers look like HL-123456. Could you check yours?")
+            return {"order_number": None}
+        if orders.parse_email(_message(tracker)[0]):  # both in one message: the email's validation checks the pair
+            return {"order_number": number}
+        return self._check_pair(number, orders.parse_email(tracker.get_slot("order_email")), dispatcher, tracker)
+
+    def validate_order_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> dict[str, Any]:
+        email = orders.parse_email(str(value))
+        if email is None:
+            dispatcher.utter_message(text="That doesn't look like an email address. Please type it like "
+                                          "name@example.com.")
+            return {"order_email": None}
+        number = orders.parse_order_number(tracker.get_slot("order_number"))
+        return self._check_pair(number, email, dispatcher, tracker)
+
+    async def extract_return_item(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        order = _owned(tracker)
+        if order is None or not _requested(tracker, "return_item"):
+            return {}
+        text, entities = _message(tracker)
+        lines = [{"id": str(i.line), "title": i.title, "brand": ""} for i in order.items]
+        bare = text.strip().rstrip(".").lstrip("#")  # the list is numbered, so "2" means line 2
+        picked = [bare] if bare.isdigit() else resolve(text, entities, lines, None).product_ids
+        if picked:
+            return {"return_item": float(picked[0])}
+        return {"return_item": None} if _answering(tracker, "return_item") else {}
+
+    def validate_return_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> dict[str, Any]:
+        order = _owned(tracker)
+        if value is None or order is None or int(value) not in {i.line for i in order.items}:
+            dispatcher.utter_message(text="Please pick one of the items by its number, e.g. \"1\".")
+            return {"return_item": None}
+        return {"return_item": float(value)}
+
+    async def extract_return_reason(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> dict[str, Any]:
+        if not _requested(tracker, "return_reason"):
+            return {}
+        reason = returns.parse_reason(_message(tracker)[0])
+        if reason is None and not _answering(tracker, "return_reason"):
+            return {}
+        if reason is None:
+            dispatcher.utter_message(text="Sorry, which of these is closest? Defective, wrong item, wrong size, "
+                                          "different colour, or changed your mind.")
+        return {"return_reason": reason}
+
+    async def extract_item_unused(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        return _yes_no_slot(tracker, "item_unused")
+
+    async def extract_confirm_cancel(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> dict[str, Any]:
+        return _yes_no_slot(tracker, "confirm_cancel")
+
+
+class ActionAskReturnItem(Action):
+    def name(self) -> str:
+        return "action_ask_return_item"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        order = _owned(tracker)
+        if order is None:
+            return []
+        buttons = [{"title": f"{i.line}. {i.title}", "payload": str(i.line)} for i in order.items]
+        dispatcher.utter_message(text=care.ask_item(order), buttons=_buttons(tracker, buttons))
+        return []
+
+
+REASON_BUTTONS = [{"title": title, "payload": f'/inform{{"return_reason": "{key}"}}'} for key, title in (
+    ("defective", "Defective or damaged"), ("wrong_item", "Wrong item"), ("size", "Wrong size"),
+    ("colour", "Different colour"), ("changed_mind", "Changed my mind"))]
+
+
+class ActionAskReturnReason(Action):
+    def name(self) -> str:
+        return "action_ask_return_reason"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text="What's the reason for the return? Defective or damaged, wrong item, wrong "
+                                      "size, different colour, or changed your mind?",
+                                 buttons=_buttons(tracker, REASON_BUTTONS))
+        return []
+
+
+class ActionAskItemUnused(Action):
+    def name(self) -> str:
+        return "action_ask_item_unused"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text="Is the item unused, with its tags or in the original packaging? (yes/no)",
+                                 buttons=_buttons(tracker, YES_NO))
+        return []
+
+
+class ActionAskConfirmCancel(Action):
+    def name(self) -> str:
+        return "action_ask_confirm_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        order = _owned(tracker)
+        if order is not None:
+            dispatcher.utter_message(text=care.confirm_cancel_question(order), buttons=_buttons(tracker, YES_NO))
+        return []
+
+
+class ActionOrderTask(Action):
+    """Do what the shopper asked with the verified order: tell its status, cancel it, or create a return."""
+
+    def name(self) -> str:
+        return "action_order_task"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        done = [SlotSet(s, None) for s in _TASK_SLOTS[2:]] + [SlotSet("order_goal", None)]
+        if tracker.get_slot("order_goal") == _STOPPED:
+            dispatcher.utter_message(response="utter_ok")
+            return done
+        order = _owned(tracker)
+        if order is None:
+            locked = orders.failed_lookups(shop().store, tracker.sender_id) >= orders.MAX_FAILED_LOOKUPS
+            dispatcher.utter_message(text=care.LOCKED if locked else care.NOT_FOUND)
+            return done
+        goal, at = tracker.get_slot("order_goal"), orders.now()
+        if goal in ("cancel", "change") and not order.changeable(at):
+            text = care.cancel_refusal(order, at)
+        elif goal == "change":
+            text = care.changing_text(order)
+        elif goal == "cancel":
+            if tracker.get_slot("confirm_cancel"):
+                text = care.cancelled_text(orders.cancel(shop().store, order, at))
+            else:
+                text = f"Okay, order {order.number} stays as it is."
+        elif goal == "return" and order.status == "delivered":
+            text = self._return(order, tracker)
+        elif goal == "return":
+            item = order.items[0]
+            text = care.return_result(item, returns.check(shop().store, order, item, "changed_mind", True, at), None)
+        else:
+            text = care.status_text(order, at)
+        dispatcher.utter_message(text=text, json_message={"type": "order", "number": order.number,
+                                                          "status": orders.verified(shop().store, order.number,
+                                                                                    order.email).status})
+        return done
+
+    @staticmethod
+    def _return(order: orders.Order, tracker: Tracker) -> str:
+        line = int(tracker.get_slot("return_item") or 0)
+        item = next((i for i in order.items if i.line == line), None)
+        if item is None:
+            return "I couldn't tell which item you'd like to return. Say \"start a return\" to try again."
+        reason = tracker.get_slot("return_reason") or "changed_mind"
+        decision = returns.check(shop().store, order, item, reason, bool(tracker.get_slot("item_unused")))
+        rma = returns.create(shop().store, order, item, reason, decision, tracker.sender_id) \
+            if decision.eligible else None
+        return care.return_result(item, decision, rma)
+
+
+# ---- handoff and feedback ---------------------------------------------------------------------------------------
+def transcript(tracker: Tracker) -> list[dict]:
+    said = [{"who": "shopper" if e["event"] == "user" else "bot", "text": e.get("text") or ""}
+            for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")]
+    return said[-TRANSCRIPT_TURNS:]
+
+
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, opening: str) -> list[EventType]:
+    """Open (or reuse) the ticket, tell the shopper what happens next, and pause the bot in this conversation."""
+    ticket = handoff.open_ticket(shop().store, tracker.sender_id, reason, transcript(tracker))
+    dispatcher.utter_message(text=f"{opening} {handoff.what_happens_next(ticket)}",
+                             json_message={"type": "handoff", "ticket": ticket, "reason": reason})
+    return [ConversationPaused()]
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if _intent(tracker) == "complain":
+            return hand_over(dispatcher, tracker, "frustration",
+                             "I'm sorry this has been frustrating. Let me get you to a person.")
+        return hand_over(dispatcher, tracker, "requested", "Sure, I'll get you to a person.")
+
+
+def last_bot_message(tracker: Tracker) -> dict | None:
+    """The bot's last message before the shopper's latest one (what a thumbs up/down or a retry refers to)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif event.get("event") == "bot" and seen_user:
+            return event
+    return None
+
+
+class ActionStoreFeedback(Action):
+    def name(self) -> str:
+        return "action_store_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        rated = last_bot_message(tracker) or {}
+        kind = ((rated.get("data") or {}).get("custom") or {}).get("type")
+        rating = next(tracker.get_latest_entity_values("feedback"), None)
+        if not feedback.record(shop().store, tracker.sender_id, str(rating), str(kind), rated.get("text") or ""):
+            dispatcher.utter_message(text="Thanks! What else can I do for you?")
+            return []
+        dispatcher.utter_message(text="Thanks for letting me know!" if rating == "up" else
+                                 "Thanks for telling me, and sorry that wasn't helpful. Say \"human\" if you'd "
+                                 "like a person to help.")
+        return []
+
+
+def _ran_this_turn(tracker: Tracker, action: str) -> bool:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == action:
+            return True
+    return False
+
+
+def _was_fallback(bot_event: dict | None) -> bool:
+    custom = ((bot_event or {}).get("data") or {}).get("custom") or {}
+    return custom.get("type") == "answer" and custom.get("kind") == "unknown"
+
+
+class ActionAnswerQuestion(Action):
+    """Free-form and policy questions, answered from the store's knowledge (and the product in focus)."""
+
+    # When the knowledge has nothing, a message the NLU could not place gets the "rephrase" reply, one it
+    # recognised as off-topic gets "that's outside what I do"; a real question gets "I don't know" (the answerer's).
+    # It is also the dialogue's core fallback (config.yml), for turns the policies are unsure about.
+    NOTHING_FOUND = {"nlu_fallback": NOT_UNDERSTOOD, "out_of_scope": OUT_OF_SCOPE}
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if _ran_this_turn(tracker, self.name()):
+            # Predicted again as the core fallback in the same turn (e.g. a form rejected a message no rule
+            # covers): one answer is enough. Leave the form and wait for the shopper instead of repeating it.
+            return [ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction("action_listen")]
+        text, _ = _message(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        topic = _entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
+        focus = tracker.get_slot("focus_product")
+        product = shop().product(focus) if focus else None
+        # Generation takes a second or two of CPU: off the event loop, so other conversations are not held up.
+        answer = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: answerer().answer(text, product, topic=topic))
+        payload = {"type": "answer", "kind": answer.kind, "sources": list(answer.sources)}
+        if answer.kind == "unknown":
+            if _was_fallback(last_bot_message(tracker)):  # the second miss in a row: a person does better
+                return hand_over(dispatcher, tracker, "fallbacks", "Sorry, I'm not getting this right.")
+            dispatcher.utter_message(text=self.NOTHING_FOUND.get(intent, answer.text), json_message=payload)
+            return []
+        dispatcher.utter_message(text=answer.text, json_message=payload, buttons=_buttons(tracker, FEEDBACK_BUTTONS))
+        return []

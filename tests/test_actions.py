@@ -55,12 +55,14 @@ def _run(action, tracker, monkeypatch: pytest.MonkeyPatch, shop=None) -> list[di
 
     from rasa_sdk.executor import CollectingDispatcher
 
-    import actions.actions as served
+    import actions.actions
+    import actions.care
     from assistant.generate.answer import Answerer
 
-    monkeypatch.setattr(served, "answerer", lambda: Answerer(None))
-    if shop is not None:
-        monkeypatch.setattr(served, "shop", lambda: shop)
+    for served in (actions.actions, actions.care):  # care.py imports the two singletons by name
+        monkeypatch.setattr(served, "answerer", lambda: Answerer(None))
+        if shop is not None:
+            monkeypatch.setattr(served, "shop", lambda: shop)
     dispatcher = CollectingDispatcher()
     asyncio.run(action.run(dispatcher, tracker, {}))
     return dispatcher.messages
@@ -80,7 +82,7 @@ def _tracker(text: str, intent: str, slots: dict | None = None):
     ("who won the world cup?", "search_products", "I don't know that"),  # the dialogue's core fallback
 ])
 def test_a_question_the_knowledge_cannot_answer_gets_the_matching_reply(text, intent, expected, monkeypatch):
-    from actions.actions import ActionAnswerQuestion
+    from actions.care import ActionAnswerQuestion
 
     [message] = _run(ActionAnswerQuestion(), _tracker(text, intent), monkeypatch)
     assert expected in message["text"] and "human" in message["text"]
@@ -88,7 +90,7 @@ def test_a_question_the_knowledge_cannot_answer_gets_the_matching_reply(text, in
 
 @pytest.mark.parametrize("intent", ["ask_policy", "out_of_scope", "nlu_fallback"])
 def test_a_store_question_is_answered_with_its_source_whatever_the_intent(intent, monkeypatch):
-    from actions.actions import ActionAnswerQuestion
+    from actions.care import ActionAnswerQuestion
 
     [message] = _run(ActionAnswerQuestion(), _tracker("do you ship to Alaska?", intent), monkeypatch)
     assert "United States and Canada" in message["text"] and "(from: " in message["text"]

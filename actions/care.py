@@ -16,6 +16,7 @@ from actions.actions import _buttons, _entity, _message, answerer, shop
 from assistant.dialogue import care
 from assistant.dialogue.render import FEEDBACK_BUTTONS, NOT_UNDERSTOOD, OUT_OF_SCOPE, money
 from assistant.dialogue.references import resolve
+from assistant.nlu.signals import MAX_MESSAGE_CHARS, too_long
 from assistant.store import feedback, handoff, orders, returns
 from assistant.store.cart import load_cart
 
@@ -488,6 +489,11 @@ class ActionAnswerQuestion(Action):
             # covers): one answer is enough. Leave the form and wait for the shopper instead of repeating it.
             return [ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction("action_listen")]
         text, _ = _message(tracker)
+        if too_long(text):  # components/signals.py made it nlu_fallback without classifying it
+            dispatcher.utter_message(text=f"That message is too long for me ({len(text):,} characters). Please keep "
+                                          f"it under {MAX_MESSAGE_CHARS:,}: the product and what matters to you is "
+                                          "plenty.", json_message={"type": "too_long", "length": len(text)})
+            return []
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = _entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
         focus = tracker.get_slot("focus_product")

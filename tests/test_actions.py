@@ -117,3 +117,11 @@ def test_a_product_question_its_specs_cannot_answer_is_answered_from_its_reviews
                      monkeypatch, OneProductShop())
     assert "wide feet" in message["text"] and "Trailhead Runner: a customer review" in message["text"]
     assert message["custom"]["answered"] == [True]
+
+
+def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
+    from actions.care import ActionAnswerQuestion
+    from assistant.nlu.signals import MAX_MESSAGE_CHARS
+
+    [message] = _run(ActionAnswerQuestion(), _tracker("shoes " * MAX_MESSAGE_CHARS, "nlu_fallback"), monkeypatch)
+    assert "too long" in message["text"] and message["custom"]["type"] == "too_long"

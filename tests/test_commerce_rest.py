@@ -190,3 +190,9 @@ def test_thumbs_up_on_an_answer_is_stored(bot):
     bot.say("rater", next(b for b in buttons if '"up"' in b))
     rows = store_rows(bot, "SELECT rating, kind, about FROM feedback WHERE conversation_id = 'rater'")
     assert rows and rows[0][:2] == ("up", "answer") and "business days" in rows[0][2]
+
+
+def test_an_overlong_message_is_asked_to_be_shorter_and_changes_nothing(bot):
+    reply = bot.say("long-winded", "please add the first one to my cart " * 40)
+    assert payload(reply, "too_long")["length"] > 1000
+    assert payload(bot.say("long-winded", "what's in my cart"), "cart")["lines"] == []

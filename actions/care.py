@@ -21,6 +21,7 @@ from assistant.store import feedback, handoff, orders, returns
 from assistant.store.cart import load_cart
 
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+_CHECKOUT_SLOTS = ("checkout_confirmed", "checkout_email", "shipping_country")
 _TASK_SLOTS = ("order_number", "order_email", "return_item", "return_reason", "item_unused", "confirm_cancel")
 _GOALS = {"order_status": "status", "cancel_order": "cancel", "return_request": "return"}
 _CHANGE_WORDS = ("change", "modify", "edit", "update", "switch")
@@ -128,12 +129,22 @@ class ValidateCheckoutForm(FormValidationAction):
         return {"shipping_country": value}
 
 
+class ActionStartCheckout(Action):
+    """Every checkout confirms the cart as it is now: answers from an abandoned checkout are not reused."""
+
+    def name(self) -> str:
+        return "action_start_checkout"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return [SlotSet(s, None) for s in _CHECKOUT_SLOTS]
+
+
 class ActionPlaceOrder(Action):
     def name(self) -> str:
         return "action_place_order"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reset = [SlotSet(s, None) for s in ("checkout_confirmed", "checkout_email", "shipping_country")]
+        reset = [SlotSet(s, None) for s in _CHECKOUT_SLOTS]
         if tracker.get_slot("checkout_confirmed") is not True:
             cart = load_cart(shop().store, shop().catalog, tracker.sender_id)
             dispatcher.utter_message(text="Okay, I haven't placed anything; your cart is saved." if cart.lines else

@@ -196,3 +196,13 @@ def test_an_overlong_message_is_asked_to_be_shorter_and_changes_nothing(bot):
     reply = bot.say("long-winded", "please add the first one to my cart " * 40)
     assert payload(reply, "too_long")["length"] > 1000
     assert payload(bot.say("long-winded", "what's in my cart"), "cart")["lines"] == []
+
+
+def test_an_abandoned_checkout_asks_for_confirmation_again(bot):
+    fill_cart(bot, "buyer-3")
+    bot.say("buyer-3", "checkout")
+    bot.say("buyer-3", "yes")
+    bot.say("buyer-3", "buyer.three@example.com")
+    bot.say("buyer-3", "show me tents")  # leaves checkout before the country
+    assert "Shall I place the order" in text_of(bot.say("buyer-3", "checkout"))
+    assert store_rows(bot, "SELECT count(*) FROM orders WHERE email = 'buyer.three@example.com'") == [(0,)]

@@ -206,3 +206,9 @@ def test_an_abandoned_checkout_asks_for_confirmation_again(bot):
     bot.say("buyer-3", "show me tents")  # leaves checkout before the country
     assert "Shall I place the order" in text_of(bot.say("buyer-3", "checkout"))
     assert store_rows(bot, "SELECT count(*) FROM orders WHERE email = 'buyer.three@example.com'") == [(0,)]
+
+
+def test_an_empty_message_gets_a_polite_answer_not_silence(bot):
+    for text in ("", "   \n\t"):
+        assert "empty" in text_of(bot.say("blank", text))
+    assert "Harbor Lane" in text_of(bot.say("blank", "hi"))

@@ -110,8 +110,7 @@ class ValidateCheckoutForm(FormValidationAction):
                                 domain: DomainDict) -> dict[str, Any]:
         email = orders.parse_email(str(value))
         if email is None:
-            dispatcher.utter_message(text="That doesn't look like an email address. Please type it like "
-                                          "name@example.com.")
+            dispatcher.utter_message(text=care.BAD_EMAIL)
         return {"checkout_email": email}
 
     async def extract_shipping_country(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -264,8 +263,7 @@ class ValidateOrderForm(FormValidationAction):
                              domain: DomainDict) -> dict[str, Any]:
         email = orders.parse_email(str(value))
         if email is None:
-            dispatcher.utter_message(text="That doesn't look like an email address. Please type it like "
-                                          "name@example.com.")
+            dispatcher.utter_message(text=care.BAD_EMAIL)
             return {"order_email": None}
         number = orders.parse_order_number(tracker.get_slot("order_number"))
         return self._check_pair(number, email, dispatcher, tracker)

@@ -12,6 +12,7 @@ NOT_FOUND = ("I couldn't find an order with that number and email address. Pleas
              "like HL-123456, and the email is the one you ordered with.")
 LOCKED = (f"I can't check any more orders in this chat after {MAX_FAILED_LOOKUPS} unsuccessful attempts. A person "
           f"from our team can help: say \"human\", or write to {SUPPORT_EMAIL} ({SUPPORT_HOURS}).")
+BAD_EMAIL = "That doesn't look like an email address. Please type it like name@example.com."
 NO_PAYMENT = "No payment is taken in this chat; you'll get a secure payment link by email to complete the order."
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from assistant.store.orders import iso, now
+from assistant.store.orders import insert_item, iso, now
 
 GIFT_CARD = ("gift-card-50", "Harbor Lane gift card ($50)", "gift cards", 50.0)
 
@@ -101,8 +101,5 @@ def seed_demo_orders(store: sqlite_utils.Database, catalog: sqlite_utils.Databas
                 [demo.number, demo.email, demo.status, iso(placed), iso(shipped), iso(delivered),
                  _CARRIERS[demo.country] if shipped else None, tracking, demo.country, subtotal, shipping])
             for number, line in enumerate(lines, start=1):
-                store.execute(
-                    "INSERT INTO order_items (order_number, line, product_id, title, category, variant_sku, color, "
-                    "size, quantity, unit_price, final_sale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [demo.number, number, *line])
+                insert_item(store, demo.number, number, *line)
     return len(DEMO_ORDERS)

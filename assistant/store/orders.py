@@ -169,15 +169,22 @@ def place_order(store: sqlite_utils.Database, catalog: sqlite_utils.Database, co
             [number, email.lower(), iso(at), country, cart.subtotal, cart.shipping, conversation_id])
         for line_number, line in enumerate(cart.lines, start=1):
             category = catalog.execute("SELECT category FROM products WHERE id = ?", [line.product_id]).fetchone()
-            store.execute(
-                "INSERT INTO order_items (order_number, line, product_id, title, category, variant_sku, color, "
-                "size, quantity, unit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [number, line_number, line.product_id, line.title, category[0] if category else "",
-                 line.variant_sku, line.color, line.size, line.quantity, line.unit_price])
+            insert_item(store, number, line_number, line.product_id, line.title, category[0] if category else "",
+                        line.variant_sku, line.color, line.size, line.quantity, line.unit_price)
         store.execute("DELETE FROM cart_items WHERE conversation_id = ?", [conversation_id])
     order = _load(store, number)
     assert order is not None
     return order
+
+
+def insert_item(store: sqlite_utils.Database, number: str, line: int, product_id: str, title: str, category: str,
+                variant_sku: str, color: str | None, size: str | None, quantity: int, unit_price: float,
+                final_sale: bool = False) -> None:
+    """One order line; the caller holds the transaction that writes the order."""
+    store.execute(
+        "INSERT INTO order_items (order_number, line, product_id, title, category, variant_sku, color, size, "
+        "quantity, unit_price, final_sale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [number, line, product_id, title, category, variant_sku, color, size, quantity, unit_price, int(final_sale)])
 
 
 def _load(store: sqlite_utils.Database, number: str) -> Order | None:

@@ -38,6 +38,8 @@ class LiveAssistant:
     catalog_db: Path
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
+    endpoints: Path | None = None  # the Rasa server's endpoints file; None writes the embedded SQLite one
+    rasa_env: dict[str, str] = field(default_factory=dict)  # added to the Rasa server's environment
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -69,13 +71,17 @@ class LiveAssistant:
         self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port),
                                 "--actions", "actions"], env)
 
-    def start_rasa(self) -> None:
+    def _default_endpoints(self) -> Path:
         endpoints = self.workdir / "endpoints.yml"
         endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
                              f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{self.tracker_db}"\n')
+        return endpoints
+
+    def start_rasa(self) -> None:
+        endpoints = self.endpoints or self._default_endpoints()
         self._spawn("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(self.rasa_port),
                              "-m", str(MODEL), "--endpoints", str(endpoints), "--credentials",
-                             str(ROOT / "credentials.yml")], dict(os.environ))
+                             str(ROOT / "credentials.yml")], {**os.environ, **self.rasa_env})
 
     def wait_ready(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,85 @@
+"""The two bots under load, as running servers with the embedded stores (SQLite tracker store, Rasa's in-process
+lock store), and the CPU time each server process spends, which tells Rasa's share from the action server's."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from tests.servers import free_port, running_assistant
+
+WEBHOOK = "/webhooks/rest/webhook"
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str  # the REST webhook
+    processes: dict[str, int]  # server name -> pid
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            times = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+@contextmanager
+def ours(workdir: Path) -> Iterator[Target]:
+    """Our Rasa server and action server, exactly as the live tests start them (tests/servers.py)."""
+    with running_assistant(workdir) as live:
+        yield Target(live.url + WEBHOOK, {name: p.pid for name, p in live.processes.items()})
+
+
+@contextmanager
+def baseline(model: Path, workdir: Path, timeout: float = 240) -> Iterator[Target]:
+    """A stock Rasa server on the baseline model: the REST channel, the same SQLite tracker store, no actions."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir / "tracker.db"}"\n')
+    credentials = workdir / "credentials.yml"
+    credentials.write_text("rest:\n")
+    port = free_port()
+    rasa = Path(sys.executable).parent / "rasa"
+    with open(workdir / "rasa.log", "ab") as log:
+        process = subprocess.Popen([str(rasa), "run", "--port", str(port), "-m", str(model), "--endpoints",
+                                    str(endpoints), "--credentials", str(credentials)], cwd=workdir,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/", process, timeout, workdir)
+        yield Target(f"http://127.0.0.1:{port}{WEBHOOK}", {"rasa": process.pid})
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_ready(url: str, process: subprocess.Popen, timeout: float, workdir: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"baseline Rasa server not ready at {url}; log in {workdir / 'rasa.log'}")
+        time.sleep(0.5)

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -38,6 +38,68 @@ def unprefixed(channel: str, sender_id: str) -> str:
     """The platform's own id (Slack channel or user, Telegram chat) for a conversation id made by `prefixed`."""
     prefix = f"{channel}_"
     return sender_id[len(prefix):] if sender_id.startswith(prefix) else sender_id
+
+
+SORRY = ("Sorry, something went wrong on our side and I couldn't finish that. Please try again in a moment; "
+         "your cart and this conversation are safe.")
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+# Rasa's own commands that answer nothing by design (a new session; forgetting the conversation).
+QUIET_COMMANDS = ("/session_start", "/restart")
+
+
+class _Counted(OutputChannel):
+    """Passes every bot message on to the real output channel and counts them."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.sent = 0
+
+    @classmethod
+    def name(cls) -> str:
+        return "counted"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.sent += 1
+        await self.inner.send_response(recipient_id, message)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.sent += 1
+        await self.inner.send_text_message(recipient_id, text, **kwargs)
+
+
+async def _paused(sender_id: str) -> bool:
+    """Whether the conversation is handed to a person (Rasa then answers nothing, on purpose)."""
+    try:
+        agent = Sanic.get_app().ctx.agent
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception:  # no app or store to ask: treat as not paused, an apology is the safe side
+        logger.exception("Could not check whether conversation %s is paused", sender_id)
+        return False
+    return tracker is not None and tracker.is_paused()
+
+
+def guarded(on_new_message: Handler) -> Handler:
+    """Rasa logs a failed custom action (action server down, a database locked past its retries) and carries on
+    without a word to the shopper. This wrapper answers such a turn with an apology instead of silence; the
+    conversation goes on as soon as the failing part is back."""
+
+    async def handle(message: UserMessage) -> Any:
+        counted = _Counted(message.output_channel)
+        message.output_channel = counted
+        try:
+            result = await on_new_message(message)
+        except Exception:
+            logger.exception("Handling a message from %s failed", message.sender_id)
+            result = None
+        quiet = (message.text or "").strip().startswith(QUIET_COMMANDS)
+        if not counted.sent and not quiet and not await _paused(message.sender_id):
+            logger.warning("Nothing answered %r from %s: sending the apology", (message.text or "")[:80],
+                           message.sender_id)
+            await counted.inner.send_text_message(message.sender_id, SORRY)
+        return result
+
+    return handle
 
 
 class RecentIds:

@@ -15,11 +15,11 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.slack import SlackBot as RasaSlackBot
 from rasa.core.channels.slack import SlackInput as RasaSlackInput
-from sanic import response
+from sanic import Blueprint, response
 from sanic.request import Request
 from slack_sdk.web.async_client import AsyncWebClient
 
-from channels import DisabledChannel, RecentIds, env, prefixed, unprefixed
+from channels import DisabledChannel, RecentIds, env, guarded, prefixed, unprefixed
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,9 @@ class SlackInput(RasaSlackInput):
                    options.get("slack_retry_number_header", "x-slack-retry-num"),
                    options.get("errors_ignore_retry"), options.get("use_threads", False), secret,
                    options.get("conversation_granularity", "sender"), api_url=env(API_URL_VAR))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return super().blueprint(guarded(on_new_message))
 
     async def process_message(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                               text: str, sender_id: str | None, metadata: dict | None) -> Any:

@@ -27,7 +27,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import DisabledChannel, RecentIds, env, prefixed, unprefixed
+from channels import DisabledChannel, RecentIds, env, guarded, prefixed, unprefixed
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ class TelegramInput(RasaTelegramInput):
             logger.info("Telegram webhook registered at %s", self.webhook_url)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = guarded(on_new_message)
         telegram = Blueprint("telegram_webhook", __name__)
 
         @telegram.listener("before_server_start")

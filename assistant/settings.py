@@ -22,6 +22,7 @@ class Settings:
     knowledge_dir: Path
     recommender_model: Path
     models_dir: Path  # models the assistant derives at run time (the generator's float32 conversion)
+    busy_timeout_s: float  # how long a query waits for a locked SQLite file before giving up
 
 
 @lru_cache(maxsize=1)
@@ -32,6 +33,7 @@ def settings() -> Settings:
         knowledge_dir=Path(os.environ.get("HARBOR_KNOWLEDGE_DIR", ROOT / "knowledge")),
         recommender_model=Path(os.environ.get("HARBOR_RECOMMENDER_MODEL", ROOT / "var" / "recommender.pt")),
         models_dir=Path(os.environ.get("HARBOR_MODELS_DIR", ROOT / "var" / "models")),
+        busy_timeout_s=float(os.environ.get("HARBOR_DB_BUSY_TIMEOUT_S", 10)),
     )
 
 

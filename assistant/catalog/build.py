@@ -29,6 +29,7 @@ import sqlite_utils
 from assistant.catalog.generate import block_count, generate_block
 from assistant.catalog.model import PRODUCT_COLUMNS, REVIEW_COLUMNS, VARIANT_COLUMNS, Product
 from assistant.progress import progress_bar
+from assistant.settings import settings
 from assistant.search.embeddings import carry_embeddings
 
 SCHEMA_VERSION = 1
@@ -290,6 +291,6 @@ def open_catalog(db_path: Path) -> sqlite_utils.Database:
     path = Path(db_path)
     if not path.is_file():
         raise FileNotFoundError(f"no catalog at {path}: build it with `python -m assistant catalog build`")
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout=10000")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=settings().busy_timeout_s,
+                           check_same_thread=False)
     return sqlite_utils.Database(conn)

@@ -101,8 +101,7 @@ def open_store(path: Path | None = None) -> sqlite_utils.Database:
     """Open (and create if needed) the store database; WAL so the action server's readers never block writers."""
     path = Path(path or settings().store_db)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+    conn = sqlite3.connect(path, timeout=settings().busy_timeout_s, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA busy_timeout=10000")
     conn.executescript(_SCHEMA)
     return sqlite_utils.Database(conn)

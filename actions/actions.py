@@ -26,8 +26,6 @@ from assistant.generate.backends import configured_backend
 
 logger = logging.getLogger(__name__)
 
-TERMINAL_CHANNEL = "cmdline"  # the input channel name `rasa shell` reports
-
 
 @lru_cache(maxsize=1)
 def shop() -> Shop:
@@ -71,16 +69,8 @@ def _entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
 
 
-def _buttons(tracker: Tracker, buttons: list[dict]) -> list[dict] | None:
-    """Quick replies, except in `rasa shell`: its button menu takes over the keyboard, so a typed answer would be
-    lost and the first option picked instead. The text of every such reply says what can be typed."""
-    if not buttons or tracker.get_latest_input_channel() == TERMINAL_CHANNEL:
-        return None
-    return buttons
-
-
 def _send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> list[EventType]:
-    dispatcher.utter_message(text=reply.text, json_message=reply.payload, buttons=_buttons(tracker, reply.buttons))
+    dispatcher.utter_message(text=reply.text, json_message=reply.payload, buttons=reply.buttons or None)
     if reply.state is None:
         return []
     return [
@@ -314,7 +304,7 @@ class ActionAskSize(Action):
         sizes = sorted({v["size"] for v in shop().available(product_id) if v["size"]}, key=_size_key)
         buttons = [{"title": s, "payload": f'/inform{{"size": "{s}"}}'} for s in sizes]
         dispatcher.utter_message(text=f"Which size would you like for {the(product['title'])}? "
-                                      f"In stock: {', '.join(sizes)}.", buttons=_buttons(tracker, buttons))
+                                      f"In stock: {', '.join(sizes)}.", buttons=buttons)
         return []
 
 
@@ -329,7 +319,7 @@ class ActionAskColor(Action):
         colors = sorted({v["color"] for v in shop().available(product_id, size=size) if v["color"]})
         buttons = [{"title": c, "payload": f'/inform{{"color": "{c}"}}'} for c in colors]
         dispatcher.utter_message(text=f"Which colour would you like for {the(product['title'])}? "
-                                      f"Available: {', '.join(colors)}.", buttons=_buttons(tracker, buttons))
+                                      f"Available: {', '.join(colors)}.", buttons=buttons)
         return []
 
 

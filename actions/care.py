@@ -12,7 +12,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupA
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import _buttons, _entity, _message, answerer, shop
+from actions.actions import _entity, _message, answerer, shop
 from assistant.dialogue import care
 from assistant.dialogue.render import FEEDBACK_BUTTONS, NOT_UNDERSTOOD, OUT_OF_SCOPE, money
 from assistant.dialogue.references import resolve
@@ -75,7 +75,7 @@ class ActionAskCheckoutConfirmed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reply = shop().checkout_summary(tracker.sender_id)
         dispatcher.utter_message(text=reply.text + "\nShall I place the order? (yes/no)", json_message=reply.payload,
-                                 buttons=_buttons(tracker, YES_NO))
+                                 buttons=YES_NO)
         return []
 
 
@@ -319,7 +319,7 @@ class ActionAskReturnItem(Action):
         if order is None:
             return []
         buttons = [{"title": f"{i.line}. {i.title}", "payload": str(i.line)} for i in order.items]
-        dispatcher.utter_message(text=care.ask_item(order), buttons=_buttons(tracker, buttons))
+        dispatcher.utter_message(text=care.ask_item(order), buttons=buttons)
         return []
 
 
@@ -335,7 +335,7 @@ class ActionAskReturnReason(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text="What's the reason for the return? Defective or damaged, wrong item, wrong "
                                       "size, different colour, or changed your mind?",
-                                 buttons=_buttons(tracker, REASON_BUTTONS))
+                                 buttons=REASON_BUTTONS)
         return []
 
 
@@ -345,7 +345,7 @@ class ActionAskItemUnused(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text="Is the item unused, with its tags or in the original packaging? (yes/no)",
-                                 buttons=_buttons(tracker, YES_NO))
+                                 buttons=YES_NO)
         return []
 
 
@@ -356,7 +356,7 @@ class ActionAskConfirmCancel(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         order = _owned(tracker)
         if order is not None:
-            dispatcher.utter_message(text=care.confirm_cancel_question(order), buttons=_buttons(tracker, YES_NO))
+            dispatcher.utter_message(text=care.confirm_cancel_question(order), buttons=YES_NO)
         return []
 
 
@@ -516,5 +516,5 @@ class ActionAnswerQuestion(Action):
                 return hand_over(dispatcher, tracker, "fallbacks", "Sorry, I'm not getting this right.")
             dispatcher.utter_message(text=self.NOTHING_FOUND.get(intent, answer.text), json_message=payload)
             return []
-        dispatcher.utter_message(text=answer.text, json_message=payload, buttons=_buttons(tracker, FEEDBACK_BUTTONS))
+        dispatcher.utter_message(text=answer.text, json_message=payload, buttons=FEEDBACK_BUTTONS)
         return []

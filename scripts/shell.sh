@@ -13,5 +13,6 @@ if ! "$VENV/bin/python" -m assistant wait-ready --actions "http://localhost:$ACT
   trap 'kill $! 2>/dev/null || true' EXIT
   "$VENV/bin/python" -m assistant wait-ready --actions "http://localhost:$ACTIONS_PORT" --timeout 120
 fi
+# `rasa shell` with our terminal channel (channels/terminal.py: products and buttons as numbered text).
 # Port 5006 so this works beside a `make run` server on 5005.
-"$VENV/bin/rasa" shell -m models/harbor.tar.gz --endpoints endpoints.yml --port 5006
+"$VENV/bin/python" -m channels.terminal shell -m models/harbor.tar.gz --endpoints endpoints.yml --port 5006

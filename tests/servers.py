@@ -39,7 +39,7 @@ class LiveAssistant:
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     endpoints: Path | None = None  # the Rasa server's endpoints file; None writes the embedded SQLite one
-    rasa_env: dict[str, str] = field(default_factory=dict)  # added to the Rasa server's environment
+    env: dict[str, str] = field(default_factory=dict)  # added to both servers' environment, last
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -67,7 +67,7 @@ class LiveAssistant:
 
         seed_demo_orders(open_store(self.store_db), open_catalog(self.catalog_db))
         env = {**os.environ, "HARBOR_CATALOG_DB": str(self.catalog_db), "HARBOR_STORE_DB": str(self.store_db),
-               "HARBOR_WARM_START": "1"}
+               "HARBOR_WARM_START": "1", **self.env}
         self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port),
                                 "--actions", "actions"], env)
 
@@ -81,7 +81,7 @@ class LiveAssistant:
         endpoints = self.endpoints or self._default_endpoints()
         self._spawn("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(self.rasa_port),
                              "-m", str(MODEL), "--endpoints", str(endpoints), "--credentials",
-                             str(ROOT / "credentials.yml")], {**os.environ, **self.rasa_env})
+                             str(ROOT / "credentials.yml")], {**os.environ, **self.env})
 
     def wait_ready(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.servers import MODEL, ROOT, LiveAssistant, free_port, payload, text_of
@@ -32,7 +33,7 @@ from tests.servers import MODEL, ROOT, LiveAssistant, free_port, payload, text_o
 pytestmark = [pytest.mark.rasa, pytest.mark.server]
 
 SCALE_ENDPOINTS = ROOT / "deploy" / "endpoints.scale.yml"
-WORKERS = 2  # Sanic workers per Rasa server
+WORKERS = 2  # Sanic workers per Rasa server and in the action server
 INSTALL_HINT = "install it with scripts/system-packages.sh (`make test` runs it)"
 READY_LINE = "Rasa server is up and running."  # Rasa logs it once per Sanic worker
 
@@ -166,7 +167,9 @@ def postgres_server(workdir: Path) -> Iterator[Postgres]:
 
 
 def scale_env(postgres: Postgres, redis: Redis, actions_port: int) -> dict[str, str]:
-    """What deploy/endpoints.scale.yml reads, and the Sanic workers, as an operator would export them."""
+    """What deploy/endpoints.scale.yml reads, and the workers, as an operator would export them. The action server
+    forks its workers after importing the actions, so its warm-up thread would be cut off half-way through imports
+    in them: warm start stays off with more than one action worker (docs/deploy.md)."""
     return {
         "HARBOR_ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "HARBOR_POSTGRES_HOST": "127.0.0.1", "HARBOR_POSTGRES_PORT": str(postgres.port),
@@ -174,7 +177,7 @@ def scale_env(postgres: Postgres, redis: Redis, actions_port: int) -> dict[str, 
         "HARBOR_POSTGRES_PASSWORD": postgres.password, "HARBOR_POSTGRES_SSLMODE": "disable",
         "HARBOR_REDIS_HOST": "127.0.0.1", "HARBOR_REDIS_PORT": str(redis.port),
         "HARBOR_REDIS_PASSWORD": redis.password,
-        "SANIC_WORKERS": str(WORKERS),
+        "SANIC_WORKERS": str(WORKERS), "ACTION_SERVER_SANIC_WORKERS": str(WORKERS), "HARBOR_WARM_START": "0",
     }
 
 
@@ -204,7 +207,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         try:
             for server in servers:
                 server.workdir.mkdir()
-                server.rasa_env = scale_env(postgres, redis, first.actions_port)
+                server.env = scale_env(postgres, redis, first.actions_port)
             first.start_actions()
             for server in servers:
                 server.start_rasa()
@@ -215,6 +218,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                     assert time.monotonic() < deadline and server.processes["rasa"].poll() is None, \
                         f"{WORKERS} Sanic workers did not come up; log: {server.workdir / 'rasa.log'}"
                     time.sleep(0.5)
+            for name, process in [("rasa", first.processes["rasa"]), ("rasa", second.processes["rasa"]),
+                                  ("actions", first.processes["actions"])]:
+                assert len(psutil.Process(process.pid).children()) == WORKERS, f"{name} {process.pid}: workers"
             yield Cluster(servers, postgres, redis)
         finally:
             for server in servers:

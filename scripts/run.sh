@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set everything up if needed and run the assistant: action server + Rasa server (REST channel).
+# Set everything up if needed and run the assistant: action server + Rasa server (web chat page, REST, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -27,6 +27,7 @@ pids+=($!)
 cat <<MSG
 
 Harbor Lane assistant is running.
+  Web chat: http://localhost:$RASA_PORT/webhooks/web/   (reload keeps the conversation)
   REST:     curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
               -d '{"sender": "me", "message": "red running shoes under \$80, size 10"}'
   Terminal: make shell   (rasa shell against this model; needs this action server running)

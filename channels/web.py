@@ -54,7 +54,7 @@ PAGE_HEADERS = {
 }
 PLACEHOLDER = "placeholder.svg"
 # Long-polling only: Sanic 21.12 (Rasa 3.6's pin) fails every websocket read on Python 3.11 ("Passing coroutines is
-# forbidden"), so a client offered the upgrade would lose its probe; without the offer it stays on HTTP polling.
+# forbidden"), so no upgrade is offered and clients stay on HTTP polling.
 TRANSPORTS = ["polling"]
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # Hosts that never resolve (RFC 2606/6761): the demo catalog's image URLs point there, so they get the placeholder.
@@ -156,7 +156,8 @@ class WebInput(SocketIOInput):
         return secrets.token_hex(16)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], transports=TRANSPORTS)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], transports=TRANSPORTS,
+                          allow_upgrades=False)
         self.sio = sio
         web = SocketBlueprint(sio, self.socketio_path, "web_webhook", __name__)
         namespace = self.namespace

@@ -157,6 +157,6 @@ def test_web_chat_in_a_real_browser(tmp_path: Path) -> None:
 
     assert "<img src=x onerror=" in seen["hostileShown"] and "<script>" in seen["hostileShown"]
     assert seen["hostileElements"] == 0 and seen["pwned"] is None and seen["dialogs"] == []
-    assert seen["pageErrors"] == []
+    assert seen["pageErrors"] == [] and seen["consoleErrors"] == []
     assert seen["externalLoaded"] == []  # nothing from a CDN (the widget's Google Fonts import is refused by CSP)
     assert {p.name for p in SHOTS.glob("*.png")} >= {"results.png", "cart.png", "after-reload.png", "escaping.png"}

@@ -46,11 +46,17 @@ async function main() {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1000, height: 900 },
   });
-  const seen = { dialogs: [], pageErrors: [], externalLoaded: [] };
+  const seen = { dialogs: [], pageErrors: [], consoleErrors: [], externalLoaded: [] };
   try {
     const page = await context.newPage();
     page.on("dialog", (dialog) => { seen.dialogs.push(dialog.message()); dialog.dismiss(); });
     page.on("pageerror", (error) => seen.pageErrors.push(String(error)));
+    // The widget's CSS imports Google Fonts; the page's CSP refuses it (nothing from a CDN), which Chromium logs.
+    page.on("console", (message) => {
+      if (message.type() === "error" && !message.text().includes("fonts.googleapis.com")) {
+        seen.consoleErrors.push(message.text());
+      }
+    });
     page.on("requestfinished", (request) => {
       const url = new URL(request.url());
       if (url.protocol.startsWith("http") && !["127.0.0.1", "localhost"].includes(url.hostname)) {

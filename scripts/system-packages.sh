@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the end-to-end tests start for real: headless Chromium (browser test), redis-server and
-# PostgreSQL (scale-out test). Installs only what is missing; needs root or passwordless sudo.
+# Debian packages the end-to-end tests start for real: headless Chromium and Node.js (browser test, web widget),
+# redis-server and PostgreSQL (scale-out test). Installs only what is missing; needs root or passwordless sudo.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [[ ${#missing[@]} -eq 0 ]] && exit 0

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0
 
+scripts/system-packages.sh  # chromium, node, redis-server, PostgreSQL for the end-to-end tests
 scripts/prepare.sh
-scripts/system-packages.sh  # chromium, redis-server, PostgreSQL for the end-to-end tests
 mkdir -p test-output
 "$VENV/bin/python" -m pytest "$@"

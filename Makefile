@@ -3,7 +3,7 @@ VENV ?= .venv
 
 .PHONY: run test setup catalog train shell actions lookups benchmark-nlu benchmark-search-relevance \
         benchmark-search-latency benchmark-search-bestbuy benchmark-recommend benchmark-search-topk \
-        benchmark-answers
+        benchmark-answers benchmark-load
 
 run:            ## set up if needed, then run the action server and the Rasa server
 	scripts/run.sh
@@ -51,3 +51,6 @@ benchmark-recommend: setup  ## ours (SASRec) vs popularity vs item-kNN on Amazon
 
 benchmark-search-topk: setup  ## exact top-k at 1M x 384 vs the memory-bandwidth bound (cuda when present)
 	$(VENV)/bin/python -m benchmarks.search topk $(ARGS)
+
+benchmark-load: setup  ## 50 shoppers over REST, ours vs a stock-Rasa DIET baseline, 60 s per phase (ARGS="--shoppers 10")
+	$(VENV)/bin/python -m benchmarks.load $(ARGS)

@@ -142,3 +142,15 @@ def test_baseline_has_no_custom_code_and_keeps_the_dialogue_structure(tmp_path: 
     policy = next(p for p in config["policies"] if p["name"] == "RulePolicy")
     assert policy["core_fallback_action_name"] == "utter_answer_question"
     assert files["nlu.yml"] == yaml.safe_load((ROOT / "data" / "nlu.yml").read_text())
+
+
+def test_command_line_phases_and_server_environment() -> None:
+    from benchmarks.load import cli
+
+    args = cli.parse_args(["--think", "0,8", "--env", "OMP_NUM_THREADS=1", "--bots", "ours"])
+    assert args.think == [0.0, 8.0] and args.env == {"OMP_NUM_THREADS": "1"} and args.bots == ["ours"]
+    assert cli.parse_args([]).shoppers == 50 and cli.parse_args([]).seconds == 60
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--bots", "ours,rival"])
+    assert cli.section_of({}) == ("load", "Load: shoppers over REST")
+    assert cli.section_of(args.env)[0] == "load-omp-num-threads-1"  # an experiment never replaces the real run

@@ -47,8 +47,22 @@ def _warm_up() -> None:
         logger.exception("Warm-up of the answer pipeline failed")
 
 
-if os.environ.get("HARBOR_WARM_START") == "1":  # set by scripts/run.sh (and the live smoke test)
+def _start_warm_up() -> None:
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+
+
+def _start_warm_up_in_worker(parent: int = os.getpid()) -> None:
+    if os.getppid() == parent:  # a worker rasa-sdk forked, not something a worker forks in turn
+        _start_warm_up()
+
+
+if os.environ.get("HARBOR_WARM_START") == "1":  # set by scripts/run.sh (and the live smoke test)
+    if int(os.environ.get("ACTION_SERVER_SANIC_WORKERS") or 1) > 1:
+        # rasa-sdk forks its workers from this process right after the import: a warm-up thread still importing
+        # models here would leave each of them a half-imported library. Each worker warms its own copy instead.
+        os.register_at_fork(after_in_child=_start_warm_up_in_worker)
+    else:
+        _start_warm_up()
 
 
 def _state(tracker: Tracker) -> ConversationState:

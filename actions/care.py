@@ -5,6 +5,8 @@ The rules live in assistant/store (orders, returns, handoff) and the wording in 
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -32,6 +34,7 @@ TRANSCRIPT_TURNS = 60
 _INTERRUPTIONS = frozenset({"human_handoff", "complain", "search_products", "recommend", "goodbye", "ask_policy",
                             "view_cart", "order_status", "cancel_order", "return_request"})
 _STOPPED = "stopped"
+NO_SUCH_LINE = 0.0  # an answer to "which item?" that names none (order lines count from 1)
 
 
 def _intent(tracker: Tracker) -> str | None:
@@ -40,6 +43,22 @@ def _intent(tracker: Tracker) -> str | None:
 
 def _yes_no(tracker: Tracker) -> bool | None:
     return {"affirm": True, "deny": False}.get(_intent(tracker) or "")
+
+
+Validator = Callable[..., dict[str, Any]]
+
+
+def _answers_only(validate: Validator) -> Validator:
+    """rasa-sdk validates every slot set since the shopper's last message, including those an action has just
+    cleared to start a task afresh. A cleared slot (None) is not an answer: it must not get "that doesn't look
+    like an email address" before the first question is even asked."""
+
+    @functools.wraps(validate)
+    def checked(self: Any, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                domain: DomainDict) -> dict[str, Any]:
+        return {} if value is None else validate(self, value, dispatcher, tracker, domain)
+
+    return checked
 
 
 def _requested(tracker: Tracker, slot: str) -> bool:
@@ -106,6 +125,7 @@ class ValidateCheckoutForm(FormValidationAction):
             return {}
         return {"checkout_email": email or "invalid"}
 
+    @_answers_only
     def validate_checkout_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
         email = orders.parse_email(str(value))
@@ -120,6 +140,7 @@ class ValidateCheckoutForm(FormValidationAction):
             return {}
         return {"shipping_country": country or "elsewhere"}
 
+    @_answers_only
     def validate_shipping_country(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
         if value not in orders.COUNTRIES:
@@ -249,6 +270,7 @@ class ValidateOrderForm(FormValidationAction):
             dispatcher.utter_message(text=care.NOT_FOUND)  # when locked, the form ends and the task says so
         return {"order_number": None, "order_email": None}
 
+    @_answers_only
     def validate_order_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: DomainDict) -> dict[str, Any]:
         number = orders.parse_order_number(str(value))
@@ -259,6 +281,7 @@ class ValidateOrderForm(FormValidationAction):
             return {"order_number": number}
         return self._check_pair(number, orders.parse_email(tracker.get_slot("order_email")), dispatcher, tracker)
 
+    @_answers_only
     def validate_order_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
         email = orders.parse_email(str(value))
@@ -279,12 +302,13 @@ class ValidateOrderForm(FormValidationAction):
         picked = [bare] if bare.isdigit() else resolve(text, entities, lines, None).product_ids
         if picked:
             return {"return_item": float(picked[0])}
-        return {"return_item": None} if _answering(tracker, "return_item") else {}
+        return {"return_item": NO_SUCH_LINE} if _answering(tracker, "return_item") else {}
 
+    @_answers_only
     def validate_return_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
         order = _owned(tracker)
-        if value is None or order is None or int(value) not in {i.line for i in order.items}:
+        if order is None or int(value) not in {i.line for i in order.items}:
             dispatcher.utter_message(text="Please pick one of the items by its number, e.g. \"1\".")
             return {"return_item": None}
         return {"return_item": float(value)}

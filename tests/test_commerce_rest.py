@@ -45,6 +45,9 @@ def test_checkout_places_an_order_and_refuses_other_countries(bot):
     assert cart["lines"]
     summary = bot.say("buyer-1", "checkout")
     assert "Shall I place the order" in text_of(summary) and "card" in text_of(summary)
+    # Only the summary: no complaint about an email or a country nobody has given yet.
+    assert text_of(summary).startswith("Your cart:") and "look like an email" not in text_of(summary)
+    assert "only ship to" not in text_of(summary)
     assert "email" in text_of(bot.say("buyer-1", "yes")).lower()
     assert "doesn't look like an email" in text_of(bot.say("buyer-1", "jane at example dot com"))
     assert "United States and Canada" in text_of(bot.say("buyer-1", "buyer.one@example.com"))

@@ -134,12 +134,14 @@ def text_of(messages: list[dict]) -> str:
 
 
 @contextmanager
-def running_assistant(workdir: Path) -> Iterator[LiveAssistant]:
-    """Both servers on the trained model and the demo catalog, for as long as the `with` block runs."""
+def running_assistant(workdir: Path, catalog_db: Path | None = None,
+                      env: dict[str, str] | None = None) -> Iterator[LiveAssistant]:
+    """Both servers on the trained model and the demo catalog (or `catalog_db`), with `env` added to their
+    environment, for as long as the `with` block runs."""
     from assistant.settings import settings
 
     assert MODEL.exists(), "no trained model: run `make test` (it trains first) or scripts/train.sh"
-    assistant = LiveAssistant(workdir, settings().catalog_db)
+    assistant = LiveAssistant(workdir, catalog_db or settings().catalog_db, env=env or {})
     assistant.start_actions()
     assistant.start_rasa()
     try:

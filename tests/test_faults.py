@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from channels import SORRY
-from tests.servers import LiveAssistant, payload, text_of
+from tests.servers import LiveAssistant, payload, running_assistant, text_of
 
 
 @pytest.fixture(scope="module")
@@ -21,16 +21,8 @@ def bot(tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("faults")
     catalog = workdir / "catalog.db"
     shutil.copy(settings().catalog_db, catalog)
-    assistant = LiveAssistant(workdir, catalog)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("HARBOR_DB_BUSY_TIMEOUT_S", "2")
-        assistant.start_actions()
-        assistant.start_rasa()
-        try:
-            assistant.wait_ready()
-            yield assistant
-        finally:
-            assistant.stop()
+    with running_assistant(workdir, catalog, env={"HARBOR_DB_BUSY_TIMEOUT_S": "2"}) as assistant:
+        yield assistant
 
 
 def _restart_actions(bot: LiveAssistant) -> None:

@@ -37,6 +37,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--diet-epochs", type=int, default=30, help="DIET epochs of the baseline (2 CPU cores)")
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "bench" / "load",
                         help="baseline models (by hash) and the last run's server logs and stores")
+    parser.add_argument("--note", default="", help="what else ran on the machine, written next to the load average")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md",
                         help="results file whose load section is written or replaced")
     args = parser.parse_args(argv)
@@ -103,7 +104,8 @@ def report(args: argparse.Namespace, argv: Sequence[str], runs: dict[str, list[P
     from benchmarks.nlu import report as doc
 
     parts = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC} on {doc.machine()}.",
-             f"Command: `python -m benchmarks.load {shlex.join(argv)}`", _load_note(*load)]
+             f"Command: `python -m benchmarks.load {shlex.join(argv)}`",
+             " ".join(filter(None, [_load_note(*load), args.note]))]
     for index, think in enumerate(args.think):
         phase = {bot: phases[index] for bot, phases in runs.items()}
         parts += [f"### {_phase_title(think)}",
@@ -116,7 +118,7 @@ def report(args: argparse.Namespace, argv: Sequence[str], runs: dict[str, list[P
         f"### How\n\n{args.shoppers} shoppers for {args.seconds:g} s per phase, each playing the "
         f"{len(scripts.SCRIPTS)} scripted conversations of `benchmarks/load/scripts.py` ({count} turns; searches "
         "vary colour and price) one after another, a new sender id per conversation; a thinking shopper waits "
-        f"0.5 to 1.5 times the mean. A turn fails on a non-200, on no reply within {args.timeout:g} s, or on a "
+        f"0.5 to 1.5 times the mean, and thinking shoppers start spread over one think time. A turn fails on a non-200, on no reply within {args.timeout:g} s, or on a "
         "reply with no message; percentiles are over every turn sent, failures at the time they took. Both bots "
         "run with the embedded setup: SQLite tracker store, Rasa's in-process lock store, one Rasa server process "
         "(and, for ours, one action server), after one unmeasured warm-up pass through the scripts; the phases "

@@ -90,6 +90,8 @@ async def _shopper(index: int, session: aiohttp.ClientSession, url: str, scripts
                    plan: LoadPlan, deadline: float, budget: list[int], result: RunResult) -> None:
     """Conversation after conversation, each from a different script, each with a new sender id."""
     rng = random.Random(plan.seed * 100_003 + index)
+    if plan.think:  # arrive spread over one think time, not all in the first second (a burst nobody sends)
+        await asyncio.sleep(rng.uniform(0, plan.think))
     number = 0
     while time.monotonic() < deadline:
         script = scripts[(index + number) % len(scripts)]

@@ -104,7 +104,7 @@ def report(args: argparse.Namespace, argv: Sequence[str], runs: dict[str, list[P
     from benchmarks.nlu import report as doc
 
     parts = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC} on {doc.machine()}.",
-             f"Command: `python -m benchmarks.load {shlex.join(argv)}`",
+             f"Command: `{shlex.join(['python', '-m', 'benchmarks.load', *argv])}`",
              " ".join(filter(None, [_load_note(*load), args.note]))]
     for index, think in enumerate(args.think):
         phase = {bot: phases[index] for bot, phases in runs.items()}

@@ -92,18 +92,21 @@ def baseline_config(config: dict[str, Any], diet: dict[str, Any], epochs: int) -
             "assistant_id": "load-benchmark-baseline", "pipeline": pipeline, "policies": policies}
 
 
+def _load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 def write_project(directory: Path, epochs: int) -> list[Path]:
     """Write the baseline's config, domain, stories and rules next to copies of our NLU data; returns the files."""
-    load = lambda path: yaml.safe_load(path.read_text(encoding="utf-8"))  # noqa: E731
-    domain = load(ROOT / "domain.yml")
+    domain = _load(ROOT / "domain.yml")
     forms = set((domain.get("forms") or {}).keys())
     directory.mkdir(parents=True, exist_ok=True)
     files = {
-        "config.yml": baseline_config(load(ROOT / "config.yml"), load(DIET), epochs),
+        "config.yml": baseline_config(_load(ROOT / "config.yml"), _load(DIET), epochs),
         "domain.yml": baseline_domain(domain),
-        "stories.yml": {"version": "3.1", "stories": baseline_stories(load(ROOT / "data" / "stories.yml"),
+        "stories.yml": {"version": "3.1", "stories": baseline_stories(_load(ROOT / "data" / "stories.yml"),
                                                                       "stories", forms)},
-        "rules.yml": {"version": "3.1", "rules": baseline_stories(load(ROOT / "data" / "rules.yml"), "rules", forms)},
+        "rules.yml": {"version": "3.1", "rules": baseline_stories(_load(ROOT / "data" / "rules.yml"), "rules", forms)},
     }
     written = []
     for name, content in files.items():

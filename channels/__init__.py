@@ -44,8 +44,8 @@ SORRY = ("Sorry, something went wrong on our side and I couldn't finish that. Pl
          "your cart and this conversation are safe.")
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
-# Rasa's own commands that answer nothing by design (a new session; forgetting the conversation).
-QUIET_COMMANDS = ("/session_start", "/restart")
+# Rasa's own command that answers nothing by design: it starts a new session (what a widget sends on opening).
+QUIET_COMMANDS = ("/session_start",)
 
 
 class _Counted(OutputChannel):

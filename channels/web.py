@@ -30,7 +30,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from assistant.dialogue.render import money
-from channels import prefixed, unprefixed
+from channels import guarded, prefixed, unprefixed
 from channels.rest import EMPTY_REPLY
 
 logger = logging.getLogger(__name__)
@@ -156,6 +156,7 @@ class WebInput(SocketIOInput):
         return secrets.token_hex(16)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = guarded(on_new_message)
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], transports=TRANSPORTS,
                           allow_upgrades=False)
         self.sio = sio

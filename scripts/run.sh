@@ -17,8 +17,9 @@ trap cleanup EXIT INT TERM
 "$VENV/bin/rasa" run actions --port "$ACTIONS_PORT" --actions actions &
 pids+=($!)
 # The HTTP API (used by `python -m assistant handoff release`) takes HARBOR_RASA_TOKEN when set: set it whenever
-# the port is reachable from other machines.
-"$VENV/bin/rasa" run --enable-api --cors "*" --port "$RASA_PORT" -m models/harbor.tar.gz \
+# the port is reachable from other machines. One torch thread for the NLU: the server handles one message at a
+# time on its event loop, and more threads only fight the action server for the cores (docs/benchmarks.md, load).
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" "$VENV/bin/rasa" run --enable-api --cors "*" --port "$RASA_PORT" -m models/harbor.tar.gz \
   ${HARBOR_RASA_TOKEN:+--auth-token "$HARBOR_RASA_TOKEN"} --endpoints endpoints.yml --credentials credentials.yml &
 pids+=($!)
 

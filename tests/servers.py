@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "harbor.tar.gz"
+RASA_ENV = {"OMP_NUM_THREADS": "1"}  # as scripts/run.sh starts the Rasa server
 
 
 def free_port() -> int:
@@ -81,7 +82,7 @@ class LiveAssistant:
         endpoints = self.endpoints or self._default_endpoints()
         self._spawn("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(self.rasa_port),
                              "-m", str(MODEL), "--endpoints", str(endpoints), "--credentials",
-                             str(ROOT / "credentials.yml")], {**os.environ, **self.env})
+                             str(ROOT / "credentials.yml")], {**os.environ, **RASA_ENV, **self.env})
 
     def wait_ready(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout

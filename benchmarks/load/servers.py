@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.servers import free_port, running_assistant
+from tests.servers import RASA_ENV, free_port, running_assistant
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -59,7 +59,8 @@ def baseline(model: Path, workdir: Path, timeout: float = 240) -> Iterator[Targe
     with open(workdir / "rasa.log", "ab") as log:
         process = subprocess.Popen([str(rasa), "run", "--port", str(port), "-m", str(model), "--endpoints",
                                     str(endpoints), "--credentials", str(credentials)], cwd=workdir,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                   env={**os.environ, **RASA_ENV}, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     try:
         _wait_ready(f"http://127.0.0.1:{port}/", process, timeout, workdir)
         yield Target(f"http://127.0.0.1:{port}{WEBHOOK}", {"rasa": process.pid})

@@ -1,8 +1,12 @@
-"""Harbor Lane's Slack and Telegram channels: Rasa's connectors, configured from the environment.
+"""Harbor Lane's channels (web, REST, terminal, Slack, Telegram): Rasa's connectors, and what they all share.
 
-Rasa expands `${VAR}` in credentials.yml but refuses to start when a variable is unset, which would break
-`make run` on a machine without chat secrets. So credentials.yml names these classes instead, and each reads its
-secrets here: a channel whose secrets are missing is replaced by `DisabledChannel` and the server runs without it.
+- `guarded` wraps every channel's message handler, so the shopper always hears back: a blank message gets a
+  polite answer, a turn that fails on our side an apology.
+- Rasa expands `${VAR}` in credentials.yml but refuses to start when a variable is unset, which would break
+  `make run` on a machine without chat secrets. So credentials.yml names our classes instead, and Slack and
+  Telegram read their secrets with `env`: a channel whose secrets are missing is replaced by `DisabledChannel` and
+  the server runs without it.
+- Conversation ids carry their channel (`prefixed`), and redelivered events are answered once (`RecentIds`).
 """
 from __future__ import annotations
 
@@ -40,6 +44,8 @@ def unprefixed(channel: str, sender_id: str) -> str:
     return sender_id[len(prefix):] if sender_id.startswith(prefix) else sender_id
 
 
+EMPTY_REPLY = ("It looks like that message was empty. Tell me what you're looking for, e.g. \"running shoes under "
+               "$100\", or ask about your cart or an order.")
 SORRY = ("Sorry, something went wrong on our side and I couldn't finish that. Please try again in a moment; "
          "your cart and this conversation are safe.")
 
@@ -80,11 +86,16 @@ async def _paused(sender_id: str) -> bool:
 
 
 def guarded(on_new_message: Handler) -> Handler:
-    """Rasa logs a failed custom action (action server down, a database locked past its retries) and carries on
-    without a word to the shopper. This wrapper answers such a turn with an apology instead of silence; the
-    conversation goes on as soon as the failing part is back."""
+    """Two turns Rasa would leave silent get an answer here. A message without text (an empty widget submit, a
+    whitespace-only paste) is dropped by Rasa before the NLU: it gets a polite answer and never reaches the
+    tracker. A failed custom action (action server down, a database locked past its retries) is logged by Rasa,
+    which carries on without a word to the shopper: that turn gets an apology, and the conversation goes on as
+    soon as the failing part is back."""
 
     async def handle(message: UserMessage) -> Any:
+        if not (message.text or "").strip():
+            await message.output_channel.send_response(message.sender_id, {"text": EMPTY_REPLY})
+            return None
         counted = _Counted(message.output_channel)
         message.output_channel = counted
         try:

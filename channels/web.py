@@ -7,7 +7,7 @@ What it changes from Rasa's `SocketIOInput`:
   with `session_persistence` the socket never joins its session's room and no reply reaches the browser);
 - a socket speaks only in the session it was confirmed: messages name no other session, malformed events are
   dropped, session ids are short and URL-safe, and conversation ids start with "web_";
-- an empty message gets the same polite answer as over REST;
+- an empty message gets the same polite answer as over REST, and a failed turn the apology (`channels.guarded`);
 - the actions' `custom` payloads (Rasa would emit them as keyword arguments, a TypeError) become what the widget
   draws: product cards as a carousel (the Messenger "generic template"), with the payload kept beside it for other
   socket.io clients; bot text is escaped for the widget's Markdown so product data shows as written.
@@ -31,7 +31,6 @@ from socketio import AsyncServer
 
 from assistant.dialogue.render import money
 from channels import guarded, prefixed, unprefixed
-from channels.rest import EMPTY_REPLY
 
 logger = logging.getLogger(__name__)
 
@@ -209,9 +208,6 @@ class WebInput(SocketIOInput):
             output = WebOutput(sio, self.bot_message_evt, self.placeholder)
             message = UserMessage(data.get("message", ""), output, prefixed("web", session_id),
                                   input_channel=self.name(), metadata=metadata if isinstance(metadata, dict) else {})
-            if not message.text.strip():
-                await output.send_response(message.sender_id, {"text": EMPTY_REPLY})
-                return
             await on_new_message(message)
 
         return web

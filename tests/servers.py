@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,29 @@ def free_port() -> int:
 def _get(url: str, timeout: float = 2) -> int:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.status
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    return lambda: _get(url) == 200
+
+
+def wait_for(ready: Callable[[], object], what: str, processes: Iterable[subprocess.Popen], timeout: float,
+             interval: float = 0.5) -> None:
+    """Poll `ready` until it returns something truthy (an exception means "not yet": connection refused, a
+    service still starting); give up as soon as one of the `processes` behind it has exited, or after `timeout`."""
+    processes = list(processes)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if ready():
+                return
+        except Exception:  # noqa: BLE001 - any failure to answer is "not ready yet"
+            pass
+        exited = [p.returncode for p in processes if p.poll() is not None]
+        if exited or time.monotonic() > deadline:
+            why = f"exit code {exited[0]}" if exited else f"{timeout:.0f} s passed"
+            raise RuntimeError(f"not ready ({why}): {what}")
+        time.sleep(interval)
 
 
 @dataclass
@@ -87,15 +110,8 @@ class LiveAssistant:
     def wait_ready(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
         for url in (f"http://127.0.0.1:{self.actions_port}/health", f"{self.url}/"):
-            while True:
-                try:
-                    if _get(url) == 200:
-                        break
-                except OSError:
-                    pass
-                if any(p.poll() is not None for p in self.processes.values()) or time.monotonic() > deadline:
-                    raise RuntimeError(f"server not ready at {url}; logs in {self.workdir}")
-                time.sleep(0.5)
+            wait_for(http_ok(url), f"server at {url}; logs in {self.workdir}", self.processes.values(),
+                     deadline - time.monotonic())
 
     def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
         body = json.dumps({"sender": sender, "message": text}).encode()

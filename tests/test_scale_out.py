@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +28,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.servers import MODEL, ROOT, LiveAssistant, free_port, payload, text_of
+from tests.servers import MODEL, ROOT, LiveAssistant, free_port, payload, text_of, wait_for
 
 pytestmark = [pytest.mark.rasa, pytest.mark.server]
 
@@ -46,21 +46,6 @@ def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
-
-
-def _wait_until(ready: Callable[[], object], what: str, process: subprocess.Popen, log: Path,
-                timeout: float = 30) -> None:
-    """Poll `ready` (exceptions count as not ready) until it is truthy; fail early if the process died."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if ready():
-                return
-        except Exception:  # noqa: BLE001 - connection refused, auth not set up yet, ...: all mean "not yet"
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"{what} did not come up (exit code {process.poll()}); log: {log}")
-        time.sleep(0.2)
 
 
 @dataclass(frozen=True)
@@ -85,7 +70,7 @@ def redis_server(workdir: Path) -> Iterator[Redis]:
                                     "--appendonly", "no", "--requirepass", service.password, "--dir", str(workdir)],
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_until(lambda: service.client().ping(), "redis-server", process, log_path)
+        wait_for(lambda: service.client().ping(), f"redis-server; log: {log_path}", [process], 30, interval=0.2)
         yield service
     finally:
         _stop(process)
@@ -152,7 +137,8 @@ def postgres_server(workdir: Path) -> Iterator[Postgres]:
             process = subprocess.Popen([str(bin_dir / "postgres"), "-D", str(home / "data"), "-p", str(service.port),
                                         "-k", str(home), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
                                        cwd=home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **user)
-        _wait_until(lambda: service.connect("postgres").close() is None, "PostgreSQL", process, log_path)
+        wait_for(lambda: service.connect("postgres").close() is None, f"PostgreSQL; log: {log_path}", [process], 30,
+                 interval=0.2)
         admin = service.connect("postgres")
         try:
             admin.autocommit = True  # CREATE DATABASE refuses to run in a transaction
@@ -213,10 +199,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             deadline = time.monotonic() + 420
             for server in servers:
                 server.wait_ready(timeout=deadline - time.monotonic())
-                while _workers_up(server) < WORKERS:
-                    assert time.monotonic() < deadline and server.processes["rasa"].poll() is None, \
-                        f"{WORKERS} Sanic workers did not come up; log: {server.workdir / 'rasa.log'}"
-                    time.sleep(0.5)
+                wait_for(lambda: _workers_up(server) >= WORKERS,
+                         f"{WORKERS} Sanic workers; log: {server.workdir / 'rasa.log'}", [server.processes["rasa"]],
+                         deadline - time.monotonic())
             for name, process in [("rasa", first.processes["rasa"]), ("rasa", second.processes["rasa"]),
                                   ("actions", first.processes["actions"])]:
                 assert len(psutil.Process(process.pid).children()) == WORKERS, f"{name} {process.pid}: workers"

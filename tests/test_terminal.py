@@ -10,7 +10,6 @@ import struct
 import subprocess
 import termios
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -93,7 +92,7 @@ class Terminal:
 @pytest.mark.timeout(600)
 def test_rasa_shell_shows_products_as_numbered_text_and_takes_a_numbered_choice(tmp_path: Path):
     from assistant.settings import settings
-    from tests.servers import BIN, MODEL, ROOT, LiveAssistant, free_port
+    from tests.servers import BIN, MODEL, ROOT, LiveAssistant, free_port, http_ok, wait_for
 
     assistant = LiveAssistant(tmp_path, settings().catalog_db)
     assistant.start_actions()
@@ -103,14 +102,8 @@ def test_rasa_shell_shows_products_as_numbered_text_and_takes_a_numbered_choice(
     shell = Terminal([str(BIN / "python"), "-m", "channels.terminal", "shell", "-m", str(MODEL),
                       "--endpoints", str(endpoints), "--port", str(free_port())], ROOT)
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{assistant.actions_port}/health", timeout=2)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "action server did not start"
-                time.sleep(1)
+        wait_for(http_ok(f"http://127.0.0.1:{assistant.actions_port}/health"), "action server",
+                 assistant.processes.values(), 240)
         shell.wait_for("Your input", 300)
 
         shell.type("red running shoes")

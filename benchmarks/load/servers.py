@@ -6,8 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.servers import RASA_ENV, free_port, running_assistant
+from tests.servers import RASA_ENV, free_port, http_ok, running_assistant, wait_for
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -62,7 +60,8 @@ def baseline(model: Path, workdir: Path, timeout: float = 240) -> Iterator[Targe
                                    env={**os.environ, **RASA_ENV}, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/", process, timeout, workdir)
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(http_ok(url), f"baseline Rasa server at {url}; log in {workdir / 'rasa.log'}", [process], timeout)
         yield Target(f"http://127.0.0.1:{port}{WEBHOOK}", {"rasa": process.pid})
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -70,17 +69,3 @@ def baseline(model: Path, workdir: Path, timeout: float = 240) -> Iterator[Targe
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-
-
-def _wait_ready(url: str, process: subprocess.Popen, timeout: float, workdir: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"baseline Rasa server not ready at {url}; log in {workdir / 'rasa.log'}")
-        time.sleep(0.5)

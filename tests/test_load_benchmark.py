@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_percentile_matches_numpy_and_handles_edges() -> None:
     values = [5.0, 1.0, 9.0, 3.0, 7.0, 2.0]
     for q in (0, 50, 95, 99, 100):
-        assert stats.percentile(values, q) == pytest.approx(np.percentile(values, q))
-    assert stats.percentile([4.0], 95) == 4.0
-    assert np.isnan(stats.percentile([], 50))
+        assert stats.percentile(values, q / 100) == pytest.approx(np.percentile(values, q))
+    assert stats.percentile([4.0], 0.95) == 4.0
+    assert np.isnan(stats.percentile([], 0.50))
 
 
 def test_summaries_count_failures_in_latency_and_errors() -> None:

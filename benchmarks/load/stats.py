@@ -7,20 +7,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.nlu.metrics import percentile
 from benchmarks.load.runner import OK, RunResult, TurnResult
 
 ALL = "all turns"
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100), linear between the closest ranks (numpy's default); NaN when empty."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 @dataclass(frozen=True)
@@ -43,7 +33,7 @@ def summarise(kind: str, turns: Sequence[TurnResult], seconds: float) -> Summary
     out, which would flatter the percentiles)."""
     latencies = [t.latency_ms for t in turns]
     return Summary(kind, len(turns), len(turns) / seconds if seconds > 0 else math.nan,
-                   percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99),
+                   percentile(latencies, 0.50), percentile(latencies, 0.95), percentile(latencies, 0.99),
                    Counter(t.outcome for t in turns if t.outcome != OK))
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.catalog.build import build_catalog, open_catalog
+from assistant.nlu.metrics import percentile
 from assistant.search import embeddings
 from assistant.search.engine import search
 from assistant.search.prices import PriceRange
@@ -124,11 +125,6 @@ class Timings:
         return [t for times in self.full_ms.values() for t in times]
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100), linear between the closest ranks."""
-    return float(np.percentile(np.asarray(values), q))
-
-
 def _timed(db, query: SearchQuery, limit: int) -> float:
     tick = time.perf_counter()
     search(db, query, limit=limit)
@@ -164,8 +160,8 @@ def markdown_table(results: Sequence[Timings]) -> str:
              + " | without encoding p50 / p95 | index load s |",
              "|---:|---:|---:|" + "---:|" * (len(groups) + 2)]
     for r in results:
-        cells = [f"{percentile(r.full_ms[g], 95):.1f}" for g in groups]
-        lines.append(f"| {r.size:,} | {percentile(r.all_ms, 50):.1f} | {percentile(r.all_ms, 95):.1f} | "
-                     + " | ".join(cells) + f" | {percentile(r.retrieval_ms, 50):.1f} / "
-                     f"{percentile(r.retrieval_ms, 95):.1f} | {r.load_seconds:.1f} |")
+        cells = [f"{percentile(r.full_ms[g], 0.95):.1f}" for g in groups]
+        lines.append(f"| {r.size:,} | {percentile(r.all_ms, 0.50):.1f} | {percentile(r.all_ms, 0.95):.1f} | "
+                     + " | ".join(cells) + f" | {percentile(r.retrieval_ms, 0.50):.1f} / "
+                     f"{percentile(r.retrieval_ms, 0.95):.1f} | {r.load_seconds:.1f} |")
     return "\n".join(lines)

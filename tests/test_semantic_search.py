@@ -17,7 +17,7 @@ from assistant.catalog.build import build_catalog, open_catalog, read_meta
 from assistant.dialogue.shop import Shop
 from assistant.search import embeddings
 from assistant.search.embeddings import TABLE, EmbeddingIndex, embed_catalog, index_for
-from assistant.search.engine import MIN_SIMILARITY, _allowed_rowids, _mmr, _neighbours, search
+from assistant.search.engine import MIN_SIMILARITY, _allowed_rowids, _has_filters, _mmr, _neighbours, _pool, search
 from assistant.search.prices import PriceRange
 from assistant.search.query import SearchQuery, build_query
 from tests.test_search_engine import _violations
@@ -152,7 +152,8 @@ def test_filtered_neighbours_are_the_exact_top_k_of_the_allowed_products(
     vector = np.random.default_rng(data.draw(st.integers(0, 10_000))).normal(size=8).astype(np.float32)
     depth = data.draw(st.sampled_from([1, 3, 10, 20]))
     expected = [r for r, _ in index.top_k(vector, depth, _allowed_rowids(db.conn, query), MIN_SIMILARITY)]
-    assert _neighbours(db.conn, index, query, vector, depth) == expected
+    pool = _pool(index, vector, depth, _has_filters(query))
+    assert _neighbours(db.conn, index, query, vector, pool, depth) == expected
 
 
 def test_top_k_is_exact_across_chunks_and_respects_the_allowed_set(monkeypatch: pytest.MonkeyPatch) -> None:

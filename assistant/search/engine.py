@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from assistant.search.embeddings import EmbeddingIndex, index_for, per_catalog, query_vector
 from assistant.search.prices import PriceRange
@@ -260,6 +264,19 @@ def _text_not_found(conn, query: SearchQuery, limit: int) -> SearchResult:
 
 
 # ---- hybrid: full text and embeddings, fused -----------------------------------------------------------------
+_worker: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _search_thread() -> ThreadPoolExecutor:
+    """One worker thread per process for the embedding half of a hybrid search (encoding the query, top-k in
+    torch), which overlaps the full-text half in SQLite: both release the GIL, so on two cores the slower half
+    sets the time, not their sum. Made in the process that uses it, as a thread does not survive a fork."""
+    global _worker
+    if _worker is None or _worker[0] != os.getpid():
+        _worker = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="search"))
+    return _worker[1]
+
+
 def _select(conn, query: SearchQuery, columns: str, match: str | None, order: str, limit: int | None) -> list:
     """Rows of `columns` from the products meeting the hard filters (and `match`, an FTS5 expression)."""
     source, where, params = _where(query, match)
@@ -327,18 +344,33 @@ def _allowed_among(conn, query: SearchQuery, rowids: list[int]) -> set[int]:
     return {r[0] for r in rows}
 
 
-def _neighbours(conn, index: EmbeddingIndex, query: SearchQuery, vector, depth: int) -> list[int]:
-    """The `depth` products the filters allow that are nearest in meaning (cosine >= MIN_SIMILARITY), best first.
+def _pool(index: EmbeddingIndex, vector: np.ndarray, depth: int, filtered: bool) -> list[tuple[int, float]]:
+    """The nearest in-stock products (rowid, cosine), best first: `depth` of them, or for a filtered search the
+    prefix `_neighbours` checks against the filters."""
+    return index.top_k(vector, depth * PREFILTER_STEPS[-1] if filtered else depth)
 
-    A filtered search first takes the nearest in-stock products and keeps the allowed ones, checking a growing
-    prefix (PREFILTER_STEPS times `depth`). That answer is exact once `depth` of them are allowed, or once the
+
+def _meaning(index: EmbeddingIndex, text: str, depth: int,
+             filtered: bool) -> tuple[np.ndarray, list[tuple[int, float]]]:
+    """The query's vector and its `_pool`: the half of a hybrid search that needs no database, so it runs on
+    the search thread while SQLite ranks the full text."""
+    vector = query_vector(text)
+    return vector, _pool(index, vector, depth, filtered)
+
+
+def _neighbours(conn, index: EmbeddingIndex, query: SearchQuery, vector: np.ndarray,
+                pool: list[tuple[int, float]], depth: int) -> list[int]:
+    """The `depth` products the filters allow that are nearest in meaning (cosine >= MIN_SIMILARITY), best
+    first, from `pool` (see `_pool`).
+
+    A filtered search keeps the allowed products of the nearest in-stock ones, checking a growing prefix of the
+    pool (PREFILTER_STEPS times `depth`). That answer is exact once `depth` of them are allowed, or once the
     prefix reaches below MIN_SIMILARITY or holds every in-stock product, since nothing outside it is nearer.
     Only filters too narrow for that fetch every allowed rowid and search again among them: one more pass over
     the index, where fetching the allowed rowids of a broad filter (a price range: a third of the catalog) costs
     far more."""
     if not _has_filters(query):
-        return [rowid for rowid, _ in index.top_k(vector, depth, None, MIN_SIMILARITY)]
-    pool = index.top_k(vector, depth * PREFILTER_STEPS[-1])
+        return [rowid for rowid, score in pool[:depth] if score >= MIN_SIMILARITY]
     allowed: set[int] = set()
     checked = 0
     for factor in PREFILTER_STEPS:
@@ -405,14 +437,15 @@ def _hybrid(conn, index: EmbeddingIndex, query: SearchQuery, limit: int, tokens:
     product whose title is exactly the text comes first; the rest of a relevance page is diversified (MMR).
     Other sorts order the fused candidates by price or rating. Without `with_text`, embeddings alone rank."""
     depth = CANDIDATES * max(1, math.ceil((query.offset + limit) / CANDIDATES))  # same pool for nearby pages
-    vector = query_vector(query.text)
+    meaning = _search_thread().submit(_meaning, index, query.text, depth, _has_filters(query))
     text_ids, text_total, capped, mode = (_text_candidates(conn, query, tokens, depth) if with_text
                                           else ([], 0, False, ""))
+    vector, pool = meaning.result()
     if mode == "any":  # some of the words, not the meaning: a product far from the query is noise
         scores = index.scores(vector, text_ids)
         text_ids = [r for r in text_ids if scores.get(r, MIN_SIMILARITY) >= MIN_SIMILARITY]
         text_total = len(text_ids)
-    near_ids = _neighbours(conn, index, query, vector, depth)
+    near_ids = _neighbours(conn, index, query, vector, pool, depth)
     fused = _fuse((text_ids, TEXT_WEIGHT.get(mode, 0.0)), (near_ids, 1.0))
     if not fused:
         return _text_not_found(conn, query, limit)

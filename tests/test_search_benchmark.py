@@ -126,6 +126,19 @@ def test_latency_run_and_its_docs_section(small_catalog: Path, tmp_path: Path, m
     assert "| 200 |" in table
     text = out.read_text()
     assert "<!-- benchmark:search-latency:start -->" in text and "--sizes 200" in text and "synthetic" in text
+    assert "one thread p50 / p95" in table
+
+
+def test_overlapping_the_two_halves_of_a_search_changes_no_result(small_catalog: Path, tmp_path: Path) -> None:
+    """The latency benchmark's one-thread baseline and the default worker thread find the same products."""
+    demo = tmp_path / "demo.db"
+    demo.write_bytes(small_catalog.read_bytes())
+    _fake_demo(demo, dim=384)
+    db = open_catalog(demo)
+    overlapped = [[p["id"] for p in search(db, query, limit=5).products] for _, query in latency.MIX]
+    with latency._one_thread():
+        one_thread = [[p["id"] for p in search(db, query, limit=5).products] for _, query in latency.MIX]
+    assert overlapped == one_thread and any(overlapped)
 
 
 def test_batched_top_k_matches_a_plain_full_sort_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,6 +57,7 @@ def test_clinc_json_trains_on_train_and_oos_train_and_marks_the_oos_label_out_of
     source = load_source(str(path), ROOT, oos_label="oos")
     assert [(e.text, e.intent) for e in source.train] == [("book a flight", "book"), ("how tall is it", None)]
     assert [(e.text, e.intent) for e in source.test] == [("fly me", "book"), ("sing", None)]
+    assert [(e.text, e.intent) for e in source.validation] == [("x", "book")]  # only to choose a threshold
 
 
 def test_csv_without_a_test_file_is_split_per_intent(tmp_path: Path):
@@ -140,6 +141,42 @@ def test_percentile_interpolates_like_numpy():
     assert metrics.percentile([4, 1, 3, 2], 0.5) == 2.5
     assert metrics.percentile([1, 2, 3, 4, 5], 0.95) == pytest.approx(4.8)
     assert math.isnan(metrics.percentile([], 0.5))
+
+
+def test_balanced_threshold_is_chosen_on_validation_and_scored_on_test():
+    from benchmarks.nlu.runner import _Outcome, _score
+
+    gold = ["a", "a", "b", None, None]
+    best = [("a", 0.9), ("a", 0.4), ("b", 0.7), ("a", 0.5), ("b", 0.2)]
+    # 0.7 declines both out-of-scope messages and the in-scope one at 0.4: balance (2/3 + 1) / 2; 0.4 and 0.5
+    # keep the out-of-scope one at 0.5: (1 + 1/2) / 2 and (2/3 + 1/2) / 2; 0.9 declines two in-scope ones
+    assert metrics.balanced_threshold(gold, best) == 0.7
+    assert metrics.declined_below(best, 0.7) == ["a", None, "b", None, None]
+    assert metrics.balanced_threshold(["a", None], [("a", 0.8), ("a", 0.8)]) == 0.0  # a tie: the lower one
+
+    def prediction(intent: str | None, confidence: float) -> dict:
+        shown = intent if confidence >= 0.95 else "nlu_fallback"  # the pipeline's own, stricter threshold
+        return {"intent": shown, "entities": [], "best": [intent, confidence]}
+
+    outcome = _Outcome(gold=[Example("t1", "a"), Example("t2", "b"), Example("t3", None)],
+                       predictions=[prediction("a", 0.8), prediction("b", 0.9), prediction("oos", 0.99)],
+                       validation_gold=[Example(f"v{n}", g) for n, g in enumerate(gold)],
+                       validation_predictions=[prediction(i, c) for i, c in best],
+                       latencies=[0.01], train_seconds=[1.0], model_bytes=[1], peak_rss_bytes=[1])
+    scores = _score(outcome, "oos", has_entities=False)
+    assert scores["in_scope_accuracy"] == 0.0 and scores["oos_recall"] == 1.0  # everything fell back
+    assert scores["threshold"] == 0.7  # the trained oos class counts as declined at any threshold
+    assert scores["in_scope_accuracy_tuned"] == 1.0 and scores["oos_recall_tuned"] == 1.0
+
+
+def test_worker_keeps_the_best_real_intent_behind_a_fallback():
+    from benchmarks.nlu.worker import _prediction
+
+    parsed = {"intent": {"name": "nlu_fallback", "confidence": 0.5},
+              "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "book", "confidence": 0.31},
+                                 {"name": "weather", "confidence": 0.2}], "entities": []}
+    assert _prediction(parsed) == {"intent": "nlu_fallback", "entities": [], "best": ["book", 0.31]}
+    assert _prediction({"intent": None, "entities": []})["best"] == [None, 0.0]
 
 
 def test_fallback_and_the_trained_oos_class_both_count_as_out_of_scope():

@@ -47,6 +47,25 @@ def oos_recall(gold: Sequence[Label], predicted: Sequence[Label]) -> float:
     return sum(declined) / len(declined) if declined else math.nan
 
 
+def declined_below(best: Sequence[tuple[Label, float]], threshold: float) -> list[Label]:
+    """Predictions at a confidence threshold: each (best intent, its confidence) declined (None) below it."""
+    return [label if confidence >= threshold else None for label, confidence in best]
+
+
+def balanced_threshold(gold: Sequence[Label], best: Sequence[tuple[Label, float]]) -> float:
+    """The confidence threshold that maximises the mean of in-scope accuracy and OOS recall on (`gold`, `best`):
+    chosen on a validation split, it is one threshold for the test set that favours neither side. Candidates are
+    the confidences themselves (and 0); a tie goes to the lower threshold, which declines less."""
+    _same_length(gold, best)
+    candidates = sorted({0.0, *(confidence for _, confidence in best)})
+
+    def balance(threshold: float) -> float:
+        predicted = declined_below(best, threshold)
+        return (in_scope_accuracy(gold, predicted) + oos_recall(gold, predicted)) / 2
+
+    return max(candidates, key=lambda t: (balance(t), -t))
+
+
 def entity_micro_f1(gold: Sequence[Iterable[Span]], predicted: Sequence[Iterable[Span]]) -> float:
     """Micro-averaged F1 over all entity spans of all examples; type, start and end must all match (not value)."""
     _same_length(gold, predicted)

@@ -19,6 +19,7 @@ PROJECT = "project"
 PROJECT_FILES = ("data/nlu.yml", "data/lookups.yml")
 CLINC_TRAIN_KEYS = ("train", "oos_train")  # val and oos_val are left out, as in the published "Full" setting
 CLINC_TEST_KEYS = ("test", "oos_test")
+CLINC_VALIDATION_KEYS = ("val", "oos_val")  # used only to choose an out-of-scope threshold
 
 Split = tuple[list[Example], list[Example]]
 
@@ -33,6 +34,7 @@ class Source:
     origin: Path  # the folder that may hold a SOURCE.md with published numbers
     rasa_extras: Any = None  # project only: a Rasa TrainingData with its lookup tables and regexes
     notes: list[str] = field(default_factory=list)
+    validation: list[Example] | None = None  # a split of its own for choosing thresholds, never trained on
 
 
 def load_source(data: str, root: Path, oos_label: str | None = None, test_file: str | None = None) -> Source:
@@ -71,8 +73,13 @@ def _clinc(path: Path, oos_label: str | None) -> Source:
     test_keys = [key for key in CLINC_TEST_KEYS if key in keys]
     if not train_keys or not test_keys:
         raise ValueError(f"{path}: needs the keys {CLINC_TRAIN_KEYS[0]} and {CLINC_TEST_KEYS[0]}")
+    validation_keys = [key for key in CLINC_VALIDATION_KEYS if key in keys]
+    validation = load_clinc(path, validation_keys, oos_label) if validation_keys else None
+    notes = f"train keys {', '.join(train_keys)}; test keys {', '.join(test_keys)}"
+    if validation_keys:
+        notes += f"; validation keys {', '.join(validation_keys)} (only to choose a threshold)"
     return Source(path.parent.name, load_clinc(path, train_keys, oos_label), load_clinc(path, test_keys, oos_label),
-                  path.parent, notes=[f"train keys {', '.join(train_keys)}; test keys {', '.join(test_keys)}"])
+                  path.parent, notes=[notes], validation=validation)
 
 
 def _relabel(examples: list[Example], oos_label: str | None) -> list[Example]:

@@ -41,6 +41,8 @@ class _Outcome:
 
     gold: list[Example] = field(default_factory=list)
     predictions: list[dict[str, Any]] = field(default_factory=list)
+    validation_gold: list[Example] = field(default_factory=list)
+    validation_predictions: list[dict[str, Any]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     train_seconds: list[float] = field(default_factory=list)
     model_bytes: list[int] = field(default_factory=list)
@@ -73,9 +75,12 @@ def run_benchmark(source: Source, splits: Sequence[Split], pipelines: Sequence[P
         folder.mkdir(parents=True)
         write_training_data(train, folder / "train.yml", oos_label, source.rasa_extras)
         (folder / "test.json").write_text(json.dumps([e.text for e in test]), encoding="utf-8")
+        validation = source.validation if oos_label is not None else None
+        if validation:
+            (folder / "validation.json").write_text(json.dumps([e.text for e in validation]), encoding="utf-8")
         for path in pipelines:
             result = _run_worker(path, folder, oos_label, workdir)
-            _pool(outcomes[path], test, result)
+            _pool(outcomes[path], test, result, validation or [])
             if fold == len(splits) - 1:
                 done.append(PipelineResult(path.stem, _score(outcomes[path], oos_label, has_entities)))
                 if on_done is not None:
@@ -91,6 +96,8 @@ def _run_worker(pipeline: Path, folder: Path, oos_label: str | None, workdir: Pa
                                                     oos_label), sort_keys=False), encoding="utf-8")
     job = {"name": name, "config": str(config), "train": str(folder / "train.yml"), "test": str(folder / "test.json"),
            "models": str(folder / "models"), "train_result": str(folder / f"{name}.train.json"), "evaluate_result": str(folder / f"{name}.eval.json")}
+    if (folder / "validation.json").exists():
+        job["validation"] = str(folder / "validation.json")
     job_path = folder / f"{name}.job.json"
     job_path.write_text(json.dumps(job), encoding="utf-8")
     results = []
@@ -117,9 +124,13 @@ def _worker_env(workdir: Path) -> dict[str, str]:
     return env
 
 
-def _pool(outcome: _Outcome, test: Sequence[Example], result: dict[str, Any]) -> None:
+def _pool(outcome: _Outcome, test: Sequence[Example], result: dict[str, Any],
+          validation: Sequence[Example]) -> None:
     outcome.gold += test
     outcome.predictions += result["predictions"]
+    if validation:
+        outcome.validation_gold += validation
+        outcome.validation_predictions += result["validation_predictions"]
     outcome.latencies += result["latencies"]
     outcome.train_seconds.append(result["train_seconds"])
     outcome.model_bytes.append(result["model_bytes"])
@@ -137,12 +148,27 @@ def _score(outcome: _Outcome, oos_label: str | None, has_entities: bool) -> dict
     if None in gold:
         scores["in_scope_accuracy"] = metrics.in_scope_accuracy(gold, predicted)
         scores["oos_recall"] = metrics.oos_recall(gold, predicted)
+        if outcome.validation_predictions:
+            scores.update(_tuned(outcome, gold, oos_label))
     scores.update(train_seconds=sum(outcome.train_seconds) / len(outcome.train_seconds),
                   p50_ms=1000 * metrics.percentile(outcome.latencies, 0.50),
                   p95_ms=1000 * metrics.percentile(outcome.latencies, 0.95),
                   model_mib=sum(outcome.model_bytes) / len(outcome.model_bytes) / 2**20,
                   peak_rss_mib=max(outcome.peak_rss_bytes) / 2**20)
     return scores
+
+
+def _tuned(outcome: _Outcome, gold: list[str | None], oos_label: str | None) -> dict[str, float]:
+    """In-scope accuracy and OOS recall on the test set at the one threshold that balances them best on the
+    validation split (see `metrics.balanced_threshold`), instead of the pipeline's configured one."""
+    def best(predictions: list[dict[str, Any]]) -> list[tuple[str | None, float]]:
+        return [(predicted_label(p["best"][0], oos_label), p["best"][1]) for p in predictions]
+
+    threshold = metrics.balanced_threshold([e.intent for e in outcome.validation_gold],
+                                           best(outcome.validation_predictions))
+    predicted = metrics.declined_below(best(outcome.predictions), threshold)
+    return {"threshold": threshold, "in_scope_accuracy_tuned": metrics.in_scope_accuracy(gold, predicted),
+            "oos_recall_tuned": metrics.oos_recall(gold, predicted)}
 
 
 def predicted_label(intent: str | None, oos_label: str | None) -> str | None:

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from benchmarks.nlu.runner import FALLBACK_INTENT
+
 WARM_UP = 5  # parses before timing starts: the first calls pay for lazy initialisation
 
 
@@ -44,8 +46,11 @@ def evaluate(job: dict[str, Any]) -> dict[str, Any]:
     agent = Agent.load(json.loads(Path(job["train_result"]).read_text(encoding="utf-8"))["model"])
     texts = json.loads(Path(job["test"]).read_text(encoding="utf-8"))
     parsed, latencies = asyncio.run(_parse_all(agent, texts))
-    return {"predictions": [_prediction(p) for p in parsed], "latencies": latencies,
-            "peak_rss_bytes": _peak_rss_bytes()}
+    result = {"predictions": [_prediction(p) for p in parsed], "latencies": latencies}
+    if job.get("validation"):  # parsed after the timed test set, not timed
+        validation = json.loads(Path(job["validation"]).read_text(encoding="utf-8"))
+        result["validation_predictions"] = [_prediction(p) for p in asyncio.run(_parse_all(agent, validation))[0]]
+    return {**result, "peak_rss_bytes": _peak_rss_bytes()}
 
 
 def _import_components(config: Path) -> None:
@@ -68,10 +73,14 @@ async def _parse_all(agent: Any, texts: list[str]) -> tuple[list[dict[str, Any]]
 
 
 def _prediction(parsed: dict[str, Any]) -> dict[str, Any]:
-    """What the scores need: the intent name and each entity's span and type."""
+    """What the scores need: the intent name, each entity's span and type, and the best intent other than the
+    fallback with its confidence (the FallbackClassifier keeps the ranking), so other thresholds can be scored."""
+    ranked = [r for r in parsed.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    best = max(ranked, key=lambda r: r.get("confidence") or 0.0, default=None)
     return {"intent": (parsed.get("intent") or {}).get("name"),
             "entities": [[e["start"], e["end"], e["entity"]] for e in parsed.get("entities") or []
-                         if "start" in e and "end" in e]}
+                         if "start" in e and "end" in e],
+            "best": [best["name"], float(best.get("confidence") or 0.0)] if best else [None, 0.0]}
 
 
 def _peak_rss_bytes() -> int:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.generate.answer import SYSTEM_PROMPT, UNKNOWN_REPLY, Answerer, looks_like_steering
+from assistant.generate.answer import (SYSTEM_PROMPT, UNKNOWN_REPLY, Answerer, _draft_complete, _first_sentences,
+                                      looks_like_steering)
 from assistant.generate.backends import (BackendUnavailable, Completion, OpenAICompatible, WithFallback,
                                          backend_from_spec, bundled_smollm2)
 from assistant.generate.guard import check
@@ -32,7 +33,7 @@ class Scripted:
     def __init__(self, reply: str) -> None:
         self.name, self.reply, self.prompts = "scripted", reply, []
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, enough=None) -> Completion:  # noqa: ANN001
         self.prompts.append(messages)
         return Completion(self.reply, len(self.reply.split()), 0.01, 0.02, self.name)
 
@@ -99,6 +100,22 @@ def test_the_guard_rejects_a_claim_the_sources_do_not_make(draft: str, problem: 
     assert any(problem in p for p in check(draft, [RETURNS]).problems)
 
 
+SHIPPING = ("Standard shipping is free on orders of $50 or more. Standard shipping takes 3-5 business days. "
+            "Express shipping takes 1-2 business days.")
+
+
+def test_the_guard_rejects_a_draft_that_drops_the_condition_of_its_source() -> None:
+    assert any("drops every number" in p for p in check("Yes, standard shipping is free.", [SHIPPING]).problems)
+    assert check("Yes, standard shipping is free on orders of $50 or more.", [SHIPPING]).supported
+
+
+def test_the_guard_rejects_a_draft_about_something_else_than_the_question() -> None:
+    off_topic = "Standard shipping takes 3-5 business days."
+    problems = check(off_topic, [SHIPPING], question="how fast is express shipping?").problems
+    assert any("does not mention expres" in p for p in problems)
+    assert check(off_topic, [SHIPPING], question="how fast is standard shipping?").supported
+
+
 def test_the_guard_rejects_repeating_the_instructions() -> None:
     assert any("instructions" in p for p in check(SYSTEM_PROMPT, [RETURNS], instructions=SYSTEM_PROMPT).problems)
 
@@ -149,6 +166,17 @@ def test_a_cut_off_draft_keeps_only_its_complete_sentences() -> None:
     answer = Answerer(Scripted("Refunds take 5-7 business days. They go back to your orig")) \
         .answer("how long do refunds take?")
     assert answer.kind == "generated" and "orig" not in answer.text
+
+
+@pytest.mark.parametrize("reply", [
+    "Refunds take 5-7 business days. They go back to your original card. If you have a refund, it will be",
+    "The answer is:\n- (Refunds) Express costs $14.99. It takes 1-2 days.\nCustomer: thanks. Customer: thanks.",
+    "Yes! You can. Really? No. Maybe.",
+])
+def test_generation_stops_as_soon_as_more_text_could_not_change_the_draft(reply: str) -> None:
+    stop = next(n for n in range(len(reply) + 1) if _draft_complete(reply[:n]))
+    assert stop < len(reply)
+    assert _first_sentences(reply[:stop]) == _first_sentences(reply) != ""
 
 
 @pytest.mark.parametrize("attempt", [

@@ -121,14 +121,14 @@ class Answerer:
         if self.backend is None or not generate or looks_like_steering(question):
             return quoted
         try:
-            completion = self.backend.complete(prompt(question, hits), self.max_tokens)
+            completion = self.backend.complete(prompt(question, hits), self.max_tokens, enough=_draft_complete)
         except BackendUnavailable:
             return quoted
         draft = _first_sentences(completion.text)
         if not draft or "don't know" in draft.lower() or "do not know" in draft.lower():
             return replace(quoted, draft=completion.text, problems=("the model did not answer",),
                             completion=completion)
-        verdict = check(draft, [h.passage.text for h in hits], instructions=SYSTEM_PROMPT)
+        verdict = check(draft, [h.passage.text for h in hits], instructions=SYSTEM_PROMPT, question=question)
         if not verdict.supported:
             return replace(quoted, draft=draft, problems=verdict.problems, completion=completion)
         sources = tuple(hits[i].passage.source for i in verdict.support)
@@ -140,7 +140,16 @@ _PREAMBLE = re.compile(r"^(?:the )?answer(?: to (?:your|the) (?:customer's )?que
                        re.IGNORECASE)
 
 
-def _first_sentences(text: str, limit: int = 2) -> str:
+DRAFT_SENTENCES = 2  # a draft longer than this is cut: a short answer is easier to check and to read
+
+
+def _draft_complete(text: str) -> bool:
+    """Whether generation can stop: the first DRAFT_SENTENCES sentences are complete (the next one has begun), so
+    more tokens could not change the draft."""
+    return len(split_sentences(" ".join(text.split()))) > DRAFT_SENTENCES
+
+
+def _first_sentences(text: str, limit: int = DRAFT_SENTENCES) -> str:
     """The draft's first sentences, without a preamble ("The answer to your question is:") or an echoed source
     label; a sentence cut off by max_tokens is dropped."""
     text = " ".join(text.split())

@@ -24,7 +24,7 @@ import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from assistant.settings import settings, torch_device
 
@@ -49,10 +49,14 @@ class Completion:
     backend: str
 
 
+Enough = Callable[[str], bool]  # given the text so far, whether the caller has all it will use of it
+
+
 class Backend(Protocol):
     name: str
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion: ...
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, enough: Enough | None = None) -> Completion:
+        ...
 
 
 def bundled_smollm2() -> Path | None:
@@ -96,27 +100,33 @@ class LocalCausalLM:
             _save_quietly(self.model, self.tokenizer, converted)
         self._lock = threading.Lock()
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, enough: Enough | None = None) -> Completion:
+        """Greedy decoding until the end of the answer, `max_tokens`, or `enough` says the rest would be thrown
+        away (a model that rambles past the two sentences the caller keeps costs it nothing more)."""
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         started = time.perf_counter()
         first: list[float] = []
-
-        class _FirstToken(StoppingCriteria):  # called once per generated token: the first call marks TTFT
-            def __call__(self, input_ids, scores, **kwargs):  # type: ignore[no-untyped-def]
-                if not first:
-                    first.append(time.perf_counter() - started)
-                return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-
         prompt = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
                                                     return_dict=True)
         prompt = {k: v.to(self.device) for k, v in prompt.items()}
+        prompt_length = prompt["input_ids"].shape[1]
+        tokenizer = self.tokenizer
+
+        class _Watch(StoppingCriteria):  # called once per generated token: the first call marks TTFT
+            def __call__(self, input_ids, scores, **kwargs):  # type: ignore[no-untyped-def]
+                if not first:
+                    first.append(time.perf_counter() - started)
+                done = enough is not None and enough(tokenizer.decode(input_ids[0, prompt_length:],
+                                                                      skip_special_tokens=True))
+                return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
         with self._lock, torch.inference_mode():
             output = self.model.generate(**prompt, max_new_tokens=max_tokens, do_sample=False,
-                                         stopping_criteria=StoppingCriteriaList([_FirstToken()]),
+                                         stopping_criteria=StoppingCriteriaList([_Watch()]),
                                          pad_token_id=self.tokenizer.eos_token_id)
-        new = output[0, prompt["input_ids"].shape[1]:]
+        new = output[0, prompt_length:]
         text = self.tokenizer.decode(new, skip_special_tokens=True).strip()
         total = time.perf_counter() - started
         return Completion(text, int(new.shape[0]), first[0] if first else total, total, self.name)
@@ -158,7 +168,8 @@ class OpenAICompatible:
         self.model, self.timeout_s, self.api_key = model, timeout_s, api_key
         self.name = f"openai:{base_url}#{model}"
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, enough: Enough | None = None) -> Completion:
+        """`enough` is not used: the server generates the whole reply, bounded by `max_tokens`."""
         body = json.dumps({"model": self.model, "messages": messages, "max_tokens": max_tokens,
                            "temperature": 0}).encode()
         headers = {"Content-Type": "application/json"}
@@ -185,15 +196,15 @@ class WithFallback:
         self.name = f"{primary.name} (fallback {fallback.name})"
         self._down_until = 0.0
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, enough: Enough | None = None) -> Completion:
         if time.monotonic() >= self._down_until:
             try:
-                return self.primary.complete(messages, max_tokens)
+                return self.primary.complete(messages, max_tokens, enough)
             except BackendUnavailable as error:
                 log.warning("Generator unavailable, using %s for %.0f s: %s", self.fallback.name, self.cooldown_s,
                             error)
                 self._down_until = time.monotonic() + self.cooldown_s
-        return self.fallback.complete(messages, max_tokens)
+        return self.fallback.complete(messages, max_tokens, enough)
 
 
 class _LazyLocal:
@@ -201,8 +212,8 @@ class _LazyLocal:
 
     name = f"local:{SMOLLM2_GGUF}"
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
-        return smollm2().complete(messages, max_tokens)
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, enough: Enough | None = None) -> Completion:
+        return smollm2().complete(messages, max_tokens, enough)
 
 
 _LOADING = threading.Lock()

@@ -9,6 +9,10 @@ A small model paraphrases well and invents confidently, so a draft is shown only
     similar the words);
   - it does not bring into a sentence a word from another source sentence (splicing "electronics" into the
     30-day sentence makes a new, false policy);
+  - it keeps at least one number of each source sentence it rests on ("Yes, shipping is free." rests on "free on
+    orders of $50 or more" and drops the condition that makes it true);
+  - it mentions what the question asked about, where the sources do ("how fast is express shipping?" answered
+    with the standard shipping sentence is on topic for the words but not for the shopper);
   - it does not repeat the assistant's own instructions.
 Anything else is rejected with the reasons, and the caller answers extractively instead.
 """
@@ -70,8 +74,9 @@ def _negated(sentence: str) -> bool:
     return _NEGATION.search(sentence.lower()) is not None
 
 
-def check(draft: str, sources: Sequence[str], *, instructions: str = "") -> Verdict:
-    """Every reason `draft` is not supported by `sources` (empty when it is)."""
+def check(draft: str, sources: Sequence[str], *, instructions: str = "", question: str = "") -> Verdict:
+    """Every reason `draft` is not supported by `sources` (empty when it is); with `question`, also whether it
+    answers what was asked."""
     problems: list[str] = []
     source_text = " ".join(sources)
     lowered, source_lowered = draft.lower(), source_text.lower()
@@ -114,8 +119,12 @@ def check(draft: str, sources: Sequence[str], *, instructions: str = "") -> Verd
             elif borrowed := sorted((_stems(sentence) & everywhere) - source_words[best]):
                 # A word from another source sentence: facts spliced together ("Electronics ... 30 days").
                 problems.append(f"mixes in {', '.join(borrowed)} from another source sentence: {sentence}")
+            elif source_numbers[best] and not needed:
+                problems.append(f"drops every number of the sentence it rests on: {sentence}")
             elif owners[best] not in support:
                 support.append(owners[best])
+        if question and (unasked := sorted((_stems(question) & everywhere) - _stems(draft))):
+            problems.append(f"does not mention {', '.join(unasked)} from the question")
     elif sentences:
         problems.append("no sources to support it")
     return Verdict(tuple(problems), tuple(support))

@@ -250,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           if any(r.unsupported for r in results) else []),
     ])
     key, title = "answers", "Grounded answers to free-form questions"
+    if args.questions.resolve() != QUESTIONS.resolve():  # another question set gets its own section
+        key, title = f"answers-{args.questions.stem}", title + f" ({args.questions.stem} questions)"
     if args.every > 1:
         key, title = "answers-smoke", title + f" (every {args.every}th question: a smoke run, not a result)"
     report.write_section(args.out, key, report.section(key, title, body))

@@ -165,8 +165,21 @@ def test_balanced_threshold_is_chosen_on_validation_and_scored_on_test():
                        latencies=[0.01], train_seconds=[1.0], model_bytes=[1], peak_rss_bytes=[1])
     scores = _score(outcome, "oos", has_entities=False)
     assert scores["in_scope_accuracy"] == 0.0 and scores["oos_recall"] == 1.0  # everything fell back
-    assert scores["threshold"] == 0.7  # the trained oos class counts as declined at any threshold
+    assert scores["threshold_tuned"] == 0.7  # the trained oos class counts as declined at any threshold
     assert scores["in_scope_accuracy_tuned"] == 1.0 and scores["oos_recall_tuned"] == 1.0
+    assert scores["in_scope_accuracy_any"] == 1.0
+    # OOS recall 60 % on validation: 0.5 declines only the out-of-scope one at 0.2 (50 %), 0.7 both
+    assert scores["threshold_at_recall"] == 0.7 and scores["oos_recall_at_recall"] == 1.0
+
+
+def test_threshold_for_recall_keeps_the_most_in_scope_answers_that_reach_the_recall():
+    gold = ["a", "b", None, None, None]
+    best = [("a", 0.9), ("b", 0.6), ("a", 0.3), ("b", 0.5), ("a", 0.8)]
+    # 0.6 declines the out-of-scope ones at 0.3 and 0.5 (2 of 3) and still keeps b at 0.6; 0.5 would keep 0.5
+    assert metrics.threshold_for_recall(gold, best, 0.6) == 0.6
+    assert metrics.threshold_for_recall(gold, best, 0.0) == 0.0
+    assert metrics.threshold_for_recall(gold, best, 1.0) == 0.9  # the out-of-scope one at 0.8 needs more than 0.8
+    assert metrics.threshold_for_recall(["a"], [("a", 0.4)], 0.5) > 0.4  # no out-of-scope at all: nan never reaches
 
 
 def test_worker_keeps_the_best_real_intent_behind_a_fallback():

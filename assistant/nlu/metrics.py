@@ -66,6 +66,17 @@ def balanced_threshold(gold: Sequence[Label], best: Sequence[tuple[Label, float]
     return max(candidates, key=lambda t: (balance(t), -t))
 
 
+def threshold_for_recall(gold: Sequence[Label], best: Sequence[tuple[Label, float]], min_recall: float) -> float:
+    """The lowest confidence threshold at which OOS recall on (`gold`, `best`) reaches `min_recall`: the operating
+    point that keeps the most in-scope answers while declining at least that share of out-of-scope messages.
+    Chosen on a validation split, like `balanced_threshold`; above every confidence when no threshold reaches it."""
+    _same_length(gold, best)
+    for threshold in sorted({0.0, *(confidence for _, confidence in best)}):
+        if oos_recall(gold, declined_below(best, threshold)) >= min_recall:
+            return threshold
+    return math.nextafter(max((c for _, c in best), default=0.0), math.inf)
+
+
 def entity_micro_f1(gold: Sequence[Iterable[Span]], predicted: Sequence[Iterable[Span]]) -> float:
     """Micro-averaged F1 over all entity spans of all examples; type, start and end must all match (not value)."""
     _same_length(gold, predicted)

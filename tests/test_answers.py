@@ -95,6 +95,7 @@ def test_the_guard_accepts_a_faithful_paraphrase() -> None:
     ("You can return most items within 15 days after delivery.", "its numbers are not in the sentence it"),
     ("You can return electronics within 30 days after delivery.", "mixes in electronic"),
     ("The return window for headphones is 30 days after delivery.", "mixes in headphone"),
+    ("Yes, you can return most items to Walmart within 30 days after delivery.", "name not in the sources: Walmart"),
 ])
 def test_the_guard_rejects_a_claim_the_sources_do_not_make(draft: str, problem: str) -> None:
     assert any(problem in p for p in check(draft, [RETURNS]).problems)

@@ -2,6 +2,8 @@
 
 A small model paraphrases well and invents confidently, so a draft is shown only if:
   - every number, price, percentage, duration, order number and email in it occurs in the sources;
+  - every name in it (a capitalised word inside a sentence: a country, a brand, a shop) occurs in the sources:
+    "Yes, we ship to Australia" must not pass on the strength of "We ship to the United States and Canada";
   - every policy-bearing term in it (free, refund, lifetime, worldwide, a payment method, a country...) occurs in
     the sources;
   - each of its sentences rests on one source sentence that is close in meaning, states the same numbers and has
@@ -44,6 +46,7 @@ POLICY_TERMS = (
     "same day", "no questions asked", "any reason", "anytime", "unlimited", "always", "never", "guaranteed",
     "waive", "waived", "approved", "confirmed", "credited",
 )
+_NAME = re.compile(r"(?<![\w'])[A-Z][a-zA-Z]+")
 _VERDICT = re.compile(r"^(?:yes|no)\b[,.!]?\s*", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:not|no|never|cannot|can't|won't|don't|doesn't|isn't|aren't|unable)\b|n't\b")
 
@@ -85,6 +88,9 @@ def check(draft: str, sources: Sequence[str], *, instructions: str = "", questio
         problems.append(f"number not in the sources: {number}")
     for email in set(_EMAIL.findall(lowered)) - set(_EMAIL.findall(source_lowered)):
         problems.append(f"email not in the sources: {email}")
+    source_tokens = set(re.findall(r"\w+", source_lowered))
+    for name in sorted({n for n in _names(draft) if n.lower() not in source_tokens}):
+        problems.append(f"name not in the sources: {name}")
     source_stems = _stems(source_text)
     for term in POLICY_TERMS:
         if _has(term, lowered) and not _has(term, source_lowered) and not (_stems(term) or {""}) <= source_stems:
@@ -128,6 +134,14 @@ def check(draft: str, sources: Sequence[str], *, instructions: str = "", questio
     elif sentences:
         problems.append("no sources to support it")
     return Verdict(tuple(problems), tuple(support))
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words that do not start a sentence (or follow its "Yes,"): names, as far as case tells."""
+    found = set()
+    for sentence in split_sentences(text):
+        found.update(_NAME.findall(_VERDICT.sub("", sentence)[1:]))
+    return found
 
 
 def _stems(text: str) -> set[str]:

@@ -17,6 +17,7 @@ from assistant.generate.backends import (BackendUnavailable, Completion, OpenAIC
                                          backend_from_spec, bundled_smollm2)
 from assistant.generate.guard import check
 from assistant.knowledge.documents import parse_markdown, product_passages, store_passages
+from assistant.knowledge.retrieval import _has_keyword
 from assistant.search import embeddings
 
 pytestmark = pytest.mark.skipif(not embeddings.encoder_available(), reason="sentence-transformers not installed")
@@ -77,6 +78,15 @@ def test_sections_become_named_passages_with_their_keywords() -> None:
     assert [(p.id, p.source, p.text, p.topic, p.keywords) for p in passages] == [
         ("faq.md#returns", "FAQ: Returns", "Thirty days.", "returns", ("send back", "worn")),
         ("faq.md#rewards", "FAQ: Rewards", "Points.", "", ())]
+
+
+@pytest.mark.parametrize("question, found", [
+    ("can I send it back?", True), ("can I send back boots?", True), ("send the whole thing back", False),
+    ("back to send", False), ("do you sell backpacks?", False),
+])
+def test_a_keyword_phrase_lets_one_word_into_each_gap(question: str, found: bool) -> None:
+    passage = parse_markdown("## Returns\n<!-- topic: returns; keywords: send back -->\nThirty days.\n", "p.md")[0]
+    assert _has_keyword(passage, " " + " ".join(question.lower().rstrip("?").split()) + " ") is found
 
 
 # ---- the guard -------------------------------------------------------------------------------------------

@@ -103,8 +103,16 @@ def _similarity(passage: Passage, question: np.ndarray) -> float:
     return max(float(vector(t) @ question) for t in texts)
 
 
+@lru_cache(maxsize=2048)
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """A keyword phrase as a pattern that lets one word into each gap: "send back" also finds "send it back",
+    "return fee" also "return shipping fee"."""
+    gap = r" (?:\S+ )?"
+    return re.compile(" " + gap.join(re.escape(word) for word in keyword.split()) + " ")
+
+
 def _has_keyword(passage: Passage, padded_question: str) -> bool:
-    return any(f" {k} " in padded_question for k in passage.keywords)
+    return any(_keyword_pattern(k).search(padded_question) for k in passage.keywords)
 
 
 def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),

@@ -150,6 +150,14 @@ def test_an_answerable_question_is_quoted_with_its_source(question: str, fact: s
     assert "(from: " in answer.text and source in answer.text.splitlines()[-1]
 
 
+def test_a_quote_leaves_out_a_bare_verdict_written_for_another_question() -> None:
+    faq = parse_markdown("## Can I return worn shoes?\n<!-- topic: returns; keywords: worn, return -->\n"
+                         "No. Returned items must be unused. Defective items can always be returned.\n", "faq.md")
+    answer = Answerer(None, passages=faq).answer("can I return an item that is not defective?")
+    assert answer.kind == "extractive"
+    assert answer.text.startswith("Returned items must be unused.") and "No." not in answer.text
+
+
 @pytest.mark.parametrize("question", ["who won the world cup?", "do you offer gift wrapping?",
                                       "what's the capital of France?", "", "   "])
 def test_an_unanswerable_question_gets_the_honest_reply(question: str) -> None:

@@ -64,23 +64,27 @@ def _with_source(text: str, sources: Sequence[str]) -> str:
 
 def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2) -> tuple[str, Passage]:
     """The passage among `hits` that holds the sentence closest to `question`: all of it when it is short,
-    else its best sentences, quoted verbatim in their original order. A sentence that leans on the one before it ("It is free on orders of
-    $50...", or the answer after a bare "No.") brings that one along."""
+    else its best sentences, quoted verbatim in their original order. A sentence that leans on the one before it
+    ("It is free on orders of $50...") brings that one along. A bare "Yes." or "No." is left out: it answers the
+    question the passage was written for, which need not be the shopper's."""
     asked = set(words(question))
     candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]
     texts = [p.sentences[n] for p, n in candidates]
     scores = np.array([vector(t) @ vector(question) for t in texts]) + 0.05 * np.array([len(asked & set(words(t))) for t in texts])
     passage = candidates[int(np.argmax(scores))][0]
     sentences = passage.sentences
+    bare = {n for n, sentence in enumerate(sentences) if _BARE_REPLY.match(sentence)}
     if len(sentences) <= SHORT_PASSAGE[0] and len(passage.text) <= SHORT_PASSAGE[1]:
-        return passage.text, passage  # a policy section or a review: the whole of it is the answer, in context
-    own = {n: float(scores[i]) for i, (p, n) in enumerate(candidates) if p is passage}
+        if not bare or len(bare) == len(sentences):  # a policy section or a review: the whole of it, in context
+            return passage.text, passage
+        return " ".join(t for n, t in enumerate(sentences) if n not in bare), passage
+    own = {n: float(scores[i]) for i, (p, n) in enumerate(candidates) if p is passage and n not in bare}
     ranked = sorted(own, key=lambda n: -own[n])
     chosen = {ranked[0]}
     if len(ranked) > 1 and own[ranked[1]] >= own[ranked[0]] - 0.08 and len(sentences) > 1:
         chosen.add(ranked[1])
     for n in sorted(chosen):
-        if n > 0 and (_PRONOUN_START.match(sentences[n]) or _BARE_REPLY.match(sentences[n - 1])):
+        if n > 0 and _PRONOUN_START.match(sentences[n]) and n - 1 not in bare:
             chosen.add(n - 1)
     kept = sorted(chosen)[:max_sentences + 1]
     return " ".join(sentences[n] for n in kept), passage

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections import Counter
 from dataclasses import astuple
 from itertools import islice
@@ -226,8 +227,12 @@ def test_build_writes_the_documented_schema(built):
     assert set(db["variants"].columns_dict) == {"sku", "product_id", "color", "size", "price", "stock"}
     assert set(db["reviews"].columns_dict) == {"id", "product_id", "rating", "author", "text"}
     indexed = {tuple(i.columns) for t in ("products", "variants") for i in db[t].indexes}
-    assert {("category",), ("brand",), ("final_price",), ("rating",), ("category", "final_price"), ("product_id",),
+    assert {("category",), ("brand",), ("category", "final_price"), ("product_id", "size", "stock", "color"),
             ("size", "stock")} <= indexed
+    in_stock_only = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                                  "AND sql LIKE '%WHERE stock > 0'")}
+    assert {"idx_search_category", "idx_search_brand", "idx_search_price", "idx_search_sale",
+            "idx_search_rating"} == in_stock_only
     meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
     assert meta["product_count"] == "300" and meta["generator_seed"] == "7" and meta["source"] == "generator"
     assert {"schema_version", "built_at"} <= set(meta)
@@ -296,6 +301,25 @@ def test_catalog_is_current_tracks_count_seed_and_file(built, tmp_path):
     mtime = built.stat().st_mtime_ns
     report = build_catalog(built, count=300, seed=7, progress=False)
     assert report.skipped and built.stat().st_mtime_ns == mtime
+
+
+def test_a_current_catalog_from_older_code_gains_the_search_indexes(built, tmp_path):
+    """Skipping the rebuild must not skip the indexes: a catalog built before them gets them in place, with
+    its rows (and build stamp) untouched; one that has them is not written to."""
+    older = tmp_path / "older.db"
+    older.write_bytes(built.read_bytes())
+    with sqlite3.connect(older) as conn:
+        for name in ("idx_search_price", "idx_variants_product_size"):
+            conn.execute(f"DROP INDEX {name}")
+    before = dict(open_catalog(older).execute("SELECT key, value FROM meta").fetchall())
+    assert build_catalog(older, count=300, seed=7, progress=False).skipped
+    db = open_catalog(older)
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"idx_search_price", "idx_variants_product_size"} <= names
+    assert dict(db.execute("SELECT key, value FROM meta").fetchall()) == before
+    assert db["products"].count == 300
+    mtime = older.stat().st_mtime_ns
+    assert build.add_missing_indexes(older) == 0 and older.stat().st_mtime_ns == mtime
 
 
 def test_parallel_build_writes_the_same_rows(tmp_path):

@@ -3,6 +3,7 @@ relaxation suggestions are exact. Also query building and refinement end to end.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import sqlite_utils
@@ -183,6 +184,26 @@ def test_text_matching_all_words_then_any(db: sqlite_utils.Database) -> None:
     assert _ids(search(db, SearchQuery(text="boots"), limit=10)) == ["P05", "P06"]  # plural s and category column
 
 
+def test_a_match_on_some_words_leaves_out_the_commonest_beyond_the_budget(db: sqlite_utils.Database,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    known: dict[str, int] = {}
+    counts = {t: engine._products_with(db.conn, t, known) for t in ("stainless", "waterproof", "shoe")}
+    matching = {t: db.execute("SELECT COUNT(*) FROM products_fts WHERE products_fts MATCH ?",
+                              [engine.match_expression([t], "any")]).fetchone()[0] for t in counts}
+    # the index's count, but a product with two forms of a prefix ("shoe", "shoes") counts twice
+    assert counts["stainless"] == matching["stainless"] and counts["waterproof"] == matching["waterproof"]
+    assert counts["shoe"] > matching["shoe"]
+    assert 0 < counts["stainless"] < counts["waterproof"] < counts["shoe"]
+    tokens = engine.text_tokens("the waterproof shoe in stainless")
+    assert engine._affordable(db.conn, tokens) == ["waterproof", "shoe", "stainless"]
+    monkeypatch.setattr(engine, "ANY_POSTINGS", counts["stainless"] + counts["waterproof"])
+    assert engine._affordable(db.conn, tokens) == ["waterproof", "stainless"]
+    monkeypatch.setattr(engine, "ANY_POSTINGS", 0)  # the rarest word always stays
+    assert engine._affordable(db.conn, tokens) == ["stainless"]
+    result = search(db, SearchQuery(text="waterproof shoe stainless"), limit=10)
+    assert (result.text_match, _ids(result)) == ("any", ["P12"])
+
+
 def test_unmatched_text_falls_back_to_the_filters_only_when_there_are_filters(db: sqlite_utils.Database) -> None:
     result = search(db, SearchQuery(category="tents", text="gucci"), limit=10)
     assert (result.text_match, _ids(result)) == ("none", ["P11"])
@@ -355,11 +376,28 @@ def test_ranked_matches_equal_the_filtered_bm25_ranking(db: sqlite_utils.Databas
     product the filters allow."""
     match = engine.match_expression(engine.text_tokens(text), mode)
     joined = [r[0] for r in engine._select(db.conn, query, "p.rowid", match, "bm25(products_fts), p.rowid", None)]
-    assert engine._ranked_matches(db.conn, query, match, depth) == joined[:depth]
+    ranked, total = engine._ranked_matches(db.conn, query, match, depth)
+    assert ranked == joined[:depth]
+    assert total in (None, min(len(joined), engine.COUNT_LIMIT + 1))  # a count, when it came with the ranking
     clauses, params = engine._filters(query)
     unnarrowed = db.conn.execute("SELECT p.rowid FROM products p JOIN products_fts ON products_fts.rowid = p.rowid "
                                  f"WHERE products_fts MATCH ? AND {' AND '.join(clauses)}", [match, *params])
     assert set(joined) == {r[0] for r in unnarrowed}
+
+
+@pytest.mark.parametrize("sort", ["relevance", "rating", "price_asc", "price_desc"])
+@pytest.mark.parametrize("count_limit", [3, 1000])
+def test_pages_tile_the_whole_ranking_in_every_sort(db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch,
+                                                    sort: str, count_limit: int) -> None:
+    """Pages read one at a time, however the page is found (ranked with its count in one statement, or past
+    the counting limit and by price with LIMIT/OFFSET), give the whole ranking once, in order."""
+    monkeypatch.setattr(engine, "COUNT_LIMIT", count_limit)
+    query = SearchQuery(sort=sort, price=PriceRange(None, 200.0))
+    whole = _ids(search(db, query, limit=50))
+    pages = [_ids(search(db, replace(query, offset=offset), limit=2)) for offset in range(0, len(whole) + 2, 2)]
+    assert [pid for page in pages for pid in page] == whole and len(whole) > 5
+    counted = search(db, query, limit=1)
+    assert (counted.total, counted.capped) == (min(len(whole), count_limit), len(whole) > count_limit)
 
 
 def test_counting_stops_at_the_limit_and_says_so(db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,8 @@ from assistant.catalog.build import build_catalog, open_catalog, read_meta
 from assistant.dialogue.shop import Shop
 from assistant.search import embeddings
 from assistant.search.embeddings import TABLE, EmbeddingIndex, embed_catalog, index_for
-from assistant.search.engine import MIN_SIMILARITY, _allowed_rowids, _has_filters, _mmr, _neighbours, _pool, search
+from assistant.search.engine import (MIN_SIMILARITY, _allowed_rowids, _has_filters, _Meaning, _mmr, _neighbours,
+                                     _pool, search)
 from assistant.search.prices import PriceRange
 from assistant.search.query import SearchQuery, build_query
 from tests.test_search_engine import _violations
@@ -152,12 +153,12 @@ def test_filtered_neighbours_are_the_exact_top_k_of_the_allowed_products(
     vector = np.random.default_rng(data.draw(st.integers(0, 10_000))).normal(size=8).astype(np.float32)
     depth = data.draw(st.sampled_from([1, 3, 10, 20]))
     expected = [r for r, _ in index.top_k(vector, depth, _allowed_rowids(db.conn, query), MIN_SIMILARITY)]
-    pool = _pool(index, vector, depth, _has_filters(query))
-    assert _neighbours(db.conn, index, query, vector, pool, depth) == expected
+    scores = index.all_scores(vector)
+    meaning = _Meaning(vector, scores, _pool(index, scores, depth, _has_filters(query)))
+    assert _neighbours(db.conn, index, query, meaning, depth) == expected
 
 
-def test_top_k_is_exact_across_chunks_and_respects_the_allowed_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(embeddings, "CHUNK_ROWS", 7)
+def test_top_k_is_exact_and_respects_the_allowed_set() -> None:
     rng = np.random.default_rng(3)
     vectors = rng.normal(size=(50, 8)).astype(np.float32)
     in_stock = rng.random(50) > 0.2
@@ -168,6 +169,10 @@ def test_top_k_is_exact_across_chunks_and_respects_the_allowed_set(monkeypatch: 
     assert [r for r, _ in index.top_k(query, 3, allowed)] == sorted(allowed, key=lambda r: -scores[r - 100])[:3]
     expected = sorted((r for r in range(100, 150) if in_stock[r - 100]), key=lambda r: -scores[r - 100])[:10]
     assert [r for r, _ in index.top_k(query, 10)] == expected
+    scored = index.all_scores(query)  # one pass, then any filter over the same scores
+    assert index.best(scored, 10) == index.top_k(query, 10)
+    assert index.best(scored, 3, allowed) == index.top_k(query, 3, allowed)
+    assert index.best(scored, 10, [], min_score=-1.0) == []
 
 
 # ---- keeping embeddings current --------------------------------------------------------------------------

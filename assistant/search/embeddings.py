@@ -6,8 +6,9 @@ carries a hash of the embedded text and of the model, so only products whose tex
 and a rebuilt catalog keeps the vectors of every product it did not change (`carry_embeddings`).
 
 The index is one normalised float32 tensor on `torch_device()`, stored transposed (dim, N), loaded once per
-process per catalog file. Top-k is exact (a vector-matrix product) and runs in chunks, with products outside
-the hard filters masked out, so 1M x 384 needs no temporary bigger than one chunk of scores.
+process per catalog file. Top-k is exact: one vector-matrix product scores every product (4 MB of scores at
+1M), and products outside the hard filters are masked out of those scores, so a second filter over the same
+query needs no second pass over the matrix.
 """
 from __future__ import annotations
 
@@ -40,7 +41,6 @@ MAX_SEQ_TOKENS = 128  # MiniLM reads up to 256; the first 128 word pieces carry 
 DESCRIPTION_CHARS = 320
 MAX_SPECS = 6
 BATCH = 64
-CHUNK_ROWS = 65_536  # rows scored at once: 1M products take 16 chunks of 256 KiB of scores each
 _PRODUCT_COLUMNS = "id, title, brand, category, subcategory, specs, description"
 
 
@@ -301,27 +301,33 @@ class EmbeddingIndex:
         mask[self.positions(allowed_rowids)] = True
         return mask
 
-    def top_k(self, query: np.ndarray, k: int, allowed_rowids: Iterable[int] | None = None,
-              min_score: float = -1.0) -> list[tuple[int, float]]:
-        """The k allowed products most similar to `query` as (rowid, cosine), best first; exact, chunked."""
+    def all_scores(self, query: np.ndarray):
+        """The cosine of every product to `query`, in index order: one pass over the matrix (4 bytes of scores a
+        product, 4 MB at 1M)."""
         import torch
 
-        mask = self.mask(allowed_rowids)
         q = torch.nn.functional.normalize(torch.as_tensor(query, dtype=torch.float32, device=self.device), dim=0)
-        best_scores = torch.empty(0, device=self.device)
-        best_rows = torch.empty(0, dtype=torch.int64, device=self.device)
-        for start in range(0, len(self), CHUNK_ROWS):
-            scores = q @ self.columns[:, start:start + CHUNK_ROWS]
-            scores = scores.masked_fill(~mask[start:start + CHUNK_ROWS], float("-inf"))
-            top = scores.topk(min(k, scores.shape[0]))
-            best_scores = torch.cat([best_scores, top.values])
-            best_rows = torch.cat([best_rows, top.indices + start])
-            if best_scores.shape[0] > k:
-                keep = best_scores.topk(k)
-                best_scores, best_rows = keep.values, best_rows[keep.indices]
-        order = torch.argsort(best_scores, descending=True, stable=True)
-        hits = zip(self.rowids[best_rows[order]].tolist(), best_scores[order].tolist())
+        return q @ self.columns
+
+    def best(self, scores, k: int, allowed_rowids: Iterable[int] | None = None,
+             min_score: float = -1.0) -> list[tuple[int, float]]:
+        """The k allowed products with the highest `scores` (from `all_scores`) as (rowid, cosine), best first,
+        ties in rowid order; a second filter over the same scores costs no second pass over the matrix."""
+        import torch
+
+        masked = scores.masked_fill(~self.mask(allowed_rowids), float("-inf"))
+        top = masked.topk(min(k, masked.shape[0]))
+        positions, values = top.indices, top.values
+        by_position = torch.argsort(positions)
+        positions, values = positions[by_position], values[by_position]
+        order = torch.argsort(values, descending=True, stable=True)
+        hits = zip(self.rowids[positions[order]].tolist(), values[order].tolist())
         return [(rowid, score) for rowid, score in hits if score >= min_score]
+
+    def top_k(self, query: np.ndarray, k: int, allowed_rowids: Iterable[int] | None = None,
+              min_score: float = -1.0) -> list[tuple[int, float]]:
+        """The k allowed products most similar to `query` as (rowid, cosine), best first; exact."""
+        return self.best(self.all_scores(query), k, allowed_rowids, min_score)
 
     def _vectors_of(self, rowids: list[int]):
         """The vectors of the given products, a zero row for a product without one."""

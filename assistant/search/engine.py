@@ -41,6 +41,8 @@ FUNCTION_WORDS = frozenset("a an and are as at be by for from i in is it its me 
                            "them this to us was we what when with you your".split())
 PREFILTER_STEPS = (4, 32)  # filtered embedding search: nearest in-stock products checked, times the depth
 TEXT_POOL = 3  # full-text ranking: best matches the index ranks on its own, times the depth, before filtering
+ANY_POSTINGS = 20_000  # (product, word) pairs a match on some of the words may rank; see `_affordable`
+WORD_COUNT_CACHE = 20_000  # words whose product counts are remembered per catalog
 COUNT_LIMIT = 1000  # counting stops here ("1-5 of 1000+"): an exact count of a broad match reads every match
 SIGNALS = ("hybrid", "text", "embeddings")  # what ranks free text; "text"/"embeddings" alone are for comparison
 
@@ -138,17 +140,73 @@ def text_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(words(text)))[:MAX_TEXT_TOKENS]
 
 
+def _content_words(tokens: list[str]) -> list[str]:
+    """The tokens without function words, unless that leaves none."""
+    return [t for t in tokens if t not in FUNCTION_WORDS] or tokens
+
+
+def _term(token: str) -> tuple[str, bool]:
+    """The FTS5 term a token searches for and whether as a prefix: longer words match their longer forms, and
+    without a plural s ('jackets' -> 'jacket'*); short ones match exactly."""
+    if len(token) > 4 and token.endswith("s"):
+        return token[:-1], True
+    return token, len(token) >= 4
+
+
 def match_expression(tokens: list[str], mode: str) -> str:
-    """An FTS5 expression from plain word tokens: each quoted (so 'AND', 'NOT', '*' are just words), longer
-    ones as prefixes without a plural s ('jackets' -> "jacket"*). "any" leaves out function words while others
-    remain: "my" OR "on" OR "a" matches nearly every product, which costs time and ranks nothing."""
+    """An FTS5 expression from plain word tokens: each quoted (so 'AND', 'NOT', '*' are just words), as its
+    `_term`. "any" leaves out function words while others remain: "my" OR "on" OR "a" matches nearly every
+    product, which costs time and ranks nothing."""
     if mode == "any":
-        tokens = [t for t in tokens if t not in FUNCTION_WORDS] or tokens
-    terms = [f'"{t[:-1]}"*' if len(t) > 4 and t.endswith("s") else f'"{t}"*' if len(t) >= 4 else f'"{t}"'
-             for t in tokens]
+        tokens = _content_words(tokens)
+    terms = [f'"{term}"*' if prefix else f'"{term}"' for term, prefix in map(_term, tokens)]
     return (" AND " if mode == "all" else " OR ").join(terms)
 
 
+def _match(conn, tokens: list[str], mode: str) -> str:
+    """The FTS5 expression a search runs: for "any", only the words `_affordable` keeps."""
+    return match_expression(_affordable(conn, tokens) if mode == "any" else tokens, mode)
+
+
+def _affordable(conn, tokens: list[str]) -> list[str]:
+    """The content words a match on some of the words ranks by, in their order: the rarest first while the
+    products they match add up to ANY_POSTINGS, and always the rarest one. bm25 scores every (product, word)
+    pair of an OR, about 1.4 microseconds each, so on a large catalog one common word ("keep" in a third of
+    100,000 descriptions) costs more than the rest of the search; and bm25 weighs such a word least, so the
+    ranking loses little without it. On the demo catalog no combination of words comes near the budget."""
+    content = _content_words(tokens)
+    known = per_catalog(conn, _WORD_COUNTS, dict)
+    counts = {token: _products_with(conn, token, known) for token in content}
+    kept: set[str] = set()
+    postings = 0
+    for token in sorted(content, key=lambda t: counts[t]):
+        if kept and postings + counts[token] > ANY_POSTINGS:
+            break
+        kept.add(token)
+        postings += counts[token]
+    return [t for t in content if t in kept]
+
+
+_WORD_COUNTS: dict[str, tuple[tuple, dict[str, int]]] = {}  # catalog file -> (version, {token: products})
+
+
+def _products_with(conn, token: str, known: dict[str, int]) -> int:
+    """How many products the token's `_term` occurs in, from the full-text index's vocabulary; for a prefix,
+    the sum over its forms (a product with two of them counts twice). Kept in `known` (one per catalog
+    version)."""
+    if token not in known:
+        if len(known) >= WORD_COUNT_CACHE:
+            known.clear()
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.products_fts_terms "
+                     "USING fts5vocab(main, products_fts, row)")
+        term, prefix = _term(token)
+        known[token] = conn.execute("SELECT COALESCE(SUM(doc), 0) FROM temp.products_fts_terms "
+                                    "WHERE term >= ? AND term <= ?",
+                                    [term, term + chr(0x10FFFF) if prefix else term]).fetchone()[0]
+    return known[token]
+
+
+_INDEX_ORDERED = ("price_asc", "price_desc")  # orders an index on the price can give without sorting every match
 _ORDER = {
     "relevance": "_rank, _score DESC, p.final_price, p.id",
     "price_asc": "p.final_price, _rank, _score DESC, p.id",
@@ -211,15 +269,27 @@ def _count(conn, query: SearchQuery, match: str | None) -> tuple[int, bool]:
 
 
 def _run(conn, query: SearchQuery, limit: int, match: str | None) -> SearchResult:
+    """One page of the products meeting the filters (and `match`, an FTS5 expression), in `query.sort` order,
+    with their count. A price order can come from an index, so its page stops early, after a capped count.
+    Relevance and rating sort every match whatever the LIMIT, so one statement ranks up to COUNT_LIMIT + 1 of
+    them, which is the count as well, and only the page's rows are then read whole."""
     source, where, params = _where(query, match)
     rank = "0" if match is None else "bm25(products_fts)"
-    total, capped = _count(conn, query, match)
-    cursor = conn.execute(
-        f"SELECT p.*, {_SCORE} AS _score, {rank} AS _rank FROM {source} WHERE {where} "
-        f"ORDER BY {_ORDER.get(query.sort, _ORDER['relevance'])} LIMIT ? OFFSET ?",
-        [*_score_params(conn), *params, max(limit, 0), max(query.offset, 0)])
-    columns = [d[0] for d in cursor.description]
-    return SearchResult([decode_row(dict(zip(columns, row))) for row in cursor], total, capped=capped)
+    order = _ORDER.get(query.sort, _ORDER["relevance"])
+    offset, limit = max(query.offset, 0), max(limit, 0)
+    if query.sort in _INDEX_ORDERED or offset + limit > COUNT_LIMIT + 1:
+        total, capped = _count(conn, query, match)
+        cursor = conn.execute(f"SELECT p.*, {_SCORE} AS _score, {rank} AS _rank FROM {source} WHERE {where} "
+                              f"ORDER BY {order} LIMIT ? OFFSET ?", [*_score_params(conn), *params, limit, offset])
+        columns = [d[0] for d in cursor.description]
+        return SearchResult([decode_row(dict(zip(columns, row))) for row in cursor], total, capped=capped)
+    ranked = [r[0] for r in conn.execute(f"SELECT p.rowid, {_SCORE} AS _score, {rank} AS _rank FROM {source} "
+                                         f"WHERE {where} ORDER BY {order} LIMIT ?",
+                                         [*_score_params(conn), *params, COUNT_LIMIT + 1])]
+    page = ranked[offset:offset + limit]
+    rows = _products(conn, page) if page else {}
+    return SearchResult([decode_row(rows[r]) for r in page], min(len(ranked), COUNT_LIMIT),
+                        capped=len(ranked) > COUNT_LIMIT)
 
 
 def search(db, query: SearchQuery, limit: int = 5, *, signals: str = "hybrid") -> SearchResult:
@@ -247,7 +317,7 @@ def search(db, query: SearchQuery, limit: int = 5, *, signals: str = "hybrid") -
     if signals == "embeddings":
         raise ValueError("signals='embeddings' needs a catalog with product embeddings and the encoder")
     for mode in _modes(tokens):
-        result = _run(conn, query, limit, match_expression(tokens, mode))
+        result = _run(conn, query, limit, _match(conn, tokens, mode))
         if result.total:
             return replace(result, text_match=mode)
     return _text_not_found(conn, query, limit)
@@ -288,32 +358,41 @@ def _select(conn, query: SearchQuery, columns: str, match: str | None, order: st
 
 
 def _text_candidates(conn, query: SearchQuery, tokens: list[str], depth: int) -> tuple[list[int], int, bool, str]:
-    """The best `depth` full-text matches (rowids, bm25 order), how many match in all (counted only when there
-    are more than `depth` of all the words; a match on some words is counted by the caller), whether counting
-    stopped at COUNT_LIMIT, and the mode that matched ("" when none did)."""
+    """The best `depth` full-text matches (rowids, bm25 order), how many match in all (counted only for a
+    match on all the words; a match on some words is counted by the caller), whether counting stopped at
+    COUNT_LIMIT, and the mode that matched ("" when none did)."""
     for mode in _modes(tokens):
-        match = match_expression(tokens, mode)
-        rowids = _ranked_matches(conn, query, match, depth)
+        match = _match(conn, tokens, mode)
+        rowids, total = _ranked_matches(conn, query, match, depth)
         if rowids:
-            counted = mode == "all" and len(rowids) == depth
-            total, capped = _count(conn, query, match) if counted else (len(rowids), False)
+            if total is None:
+                total, capped = _count(conn, query, match) if mode == "all" else (len(rowids), False)
+            else:
+                total, capped = min(total, COUNT_LIMIT), total > COUNT_LIMIT
             return rowids, total, capped, mode
     return [], 0, False, ""
 
 
-def _ranked_matches(conn, query: SearchQuery, match: str, depth: int) -> list[int]:
+def _ranked_matches(conn, query: SearchQuery, match: str, depth: int) -> tuple[list[int], int | None]:
     """The `depth` best matches of `match` that the filters allow, bm25 order (ties by rowid), as the filtered
     join of `_select` ranks them, only cheaper: the full-text index first ranks its best TEXT_POOL x depth
     matches on its own, without reading a product row per match, and the filters then check that pool a row
-    each. Only when they leave fewer than `depth` of a full pool does the join rank every match."""
+    each. Only when they leave fewer than `depth` of a full pool does the join rank every match.
+
+    Also how many matches the filters allow, when that came for free: every match was in the pool, or the join
+    read them all (up to COUNT_LIMIT + 1, so the caller can say "1000+"); else None."""
     pool_size = depth * TEXT_POOL
     pool = [r[0] for r in conn.execute("SELECT rowid FROM products_fts WHERE products_fts MATCH ? "
                                        "ORDER BY rank, rowid LIMIT ?", [_narrowed(match, query), pool_size])]
     allowed = _allowed_among(conn, query, pool)
-    kept = [rowid for rowid in pool if rowid in allowed][:depth]
-    if len(kept) == depth or len(pool) < pool_size:
-        return kept
-    return [r[0] for r in _select(conn, query, "p.rowid", match, "bm25(products_fts), p.rowid", depth)]
+    kept = [rowid for rowid in pool if rowid in allowed]
+    if len(pool) < pool_size:
+        return kept[:depth], len(kept)
+    if len(kept) >= depth:
+        return kept[:depth], None
+    ranked = [r[0] for r in _select(conn, query, "p.rowid", match, "bm25(products_fts), p.rowid",
+                                    max(depth, COUNT_LIMIT + 1))]
+    return ranked[:depth], len(ranked)
 
 
 def _narrowed(match: str, query: SearchQuery) -> str:
@@ -344,31 +423,41 @@ def _allowed_among(conn, query: SearchQuery, rowids: list[int]) -> set[int]:
     return {r[0] for r in rows}
 
 
-def _pool(index: EmbeddingIndex, vector: np.ndarray, depth: int, filtered: bool) -> list[tuple[int, float]]:
+def _pool(index: EmbeddingIndex, scores, depth: int, filtered: bool) -> list[tuple[int, float]]:
     """The nearest in-stock products (rowid, cosine), best first: `depth` of them, or for a filtered search the
-    prefix `_neighbours` checks against the filters."""
-    return index.top_k(vector, depth * PREFILTER_STEPS[-1] if filtered else depth)
+    prefix `_neighbours` checks against the filters. `scores` are `index.all_scores` of the query."""
+    return index.best(scores, depth * PREFILTER_STEPS[-1] if filtered else depth)
 
 
-def _meaning(index: EmbeddingIndex, text: str, depth: int,
-             filtered: bool) -> tuple[np.ndarray, list[tuple[int, float]]]:
-    """The query's vector and its `_pool`: the half of a hybrid search that needs no database, so it runs on
-    the search thread while SQLite ranks the full text."""
+@dataclass(frozen=True)
+class _Meaning:
+    """The half of a hybrid search that needs no database, so it runs on the search thread while SQLite ranks
+    the full text: the query's vector, its score against every product, and their `_pool`."""
+
+    vector: np.ndarray
+    scores: object  # a torch tensor, index order
+    pool: list[tuple[int, float]]
+
+
+def _meaning(index: EmbeddingIndex, text: str, depth: int, filtered: bool) -> _Meaning:
     vector = query_vector(text)
-    return vector, _pool(index, vector, depth, filtered)
+    scores = index.all_scores(vector)
+    return _Meaning(vector, scores, _pool(index, scores, depth, filtered))
 
 
-def _neighbours(conn, index: EmbeddingIndex, query: SearchQuery, vector: np.ndarray,
-                pool: list[tuple[int, float]], depth: int) -> list[int]:
+def _neighbours(conn, index: EmbeddingIndex, query: SearchQuery, meaning: _Meaning, depth: int) -> list[int]:
     """The `depth` products the filters allow that are nearest in meaning (cosine >= MIN_SIMILARITY), best
-    first, from `pool` (see `_pool`).
+    first, from the `meaning` of the query.
 
     A filtered search keeps the allowed products of the nearest in-stock ones, checking a growing prefix of the
     pool (PREFILTER_STEPS times `depth`). That answer is exact once `depth` of them are allowed, or once the
     prefix reaches below MIN_SIMILARITY or holds every in-stock product, since nothing outside it is nearer.
-    Only filters too narrow for that fetch every allowed rowid and search again among them: one more pass over
-    the index, where fetching the allowed rowids of a broad filter (a price range: a third of the catalog) costs
-    far more."""
+    Only filters too narrow for that fetch every allowed rowid and pick the nearest of them from the scores
+    already computed, where fetching the allowed rowids of a broad filter (a price range: a third of the
+    catalog) costs far more than checking the pool. (Skipping the second step when the first allows few was
+    tried: the pool is clustered, so the second step often still succeeds, and fetching the allowed rowids of
+    a brand and colour filter cost more than the check it saved.)"""
+    pool = meaning.pool
     if not _has_filters(query):
         return [rowid for rowid, score in pool[:depth] if score >= MIN_SIMILARITY]
     allowed: set[int] = set()
@@ -381,7 +470,7 @@ def _neighbours(conn, index: EmbeddingIndex, query: SearchQuery, vector: np.ndar
         everything = len(seen) == len(pool) < depth * PREFILTER_STEPS[-1]
         if len(kept) >= depth or everything or (seen and seen[-1][1] < MIN_SIMILARITY):
             return [rowid for rowid, score in kept[:depth] if score >= MIN_SIMILARITY]
-    return [rowid for rowid, _ in index.top_k(vector, depth, _allowed_rowids(conn, query), MIN_SIMILARITY)]
+    return [rowid for rowid, _ in index.best(meaning.scores, depth, _allowed_rowids(conn, query), MIN_SIMILARITY)]
 
 
 def _fuse(*rankings: tuple[list[int], float]) -> dict[int, float]:
@@ -440,12 +529,12 @@ def _hybrid(conn, index: EmbeddingIndex, query: SearchQuery, limit: int, tokens:
     meaning = _search_thread().submit(_meaning, index, query.text, depth, _has_filters(query))
     text_ids, text_total, capped, mode = (_text_candidates(conn, query, tokens, depth) if with_text
                                           else ([], 0, False, ""))
-    vector, pool = meaning.result()
+    meant = meaning.result()
     if mode == "any":  # some of the words, not the meaning: a product far from the query is noise
-        scores = index.scores(vector, text_ids)
+        scores = index.scores(meant.vector, text_ids)
         text_ids = [r for r in text_ids if scores.get(r, MIN_SIMILARITY) >= MIN_SIMILARITY]
         text_total = len(text_ids)
-    near_ids = _neighbours(conn, index, query, vector, pool, depth)
+    near_ids = _neighbours(conn, index, query, meant, depth)
     fused = _fuse((text_ids, TEXT_WEIGHT.get(mode, 0.0)), (near_ids, 1.0))
     if not fused:
         return _text_not_found(conn, query, limit)

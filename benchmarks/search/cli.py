@@ -119,7 +119,7 @@ def run_latency(args: argparse.Namespace, argv: Sequence[str]) -> str:
         f"Each row: {len(latency.MIX)} queries ({groups}; `benchmarks/search/latency.py`), each run "
         f"{args.rounds} times after a warm-up pass, one at a time, top 5 by relevance. p50/p95 are of full "
         "searches: hard filters in SQL, FTS5, encoding the query with MiniLM (its cache cleared before each "
-        "search), exact top-k over the embeddings (chunked matrix-vector product in torch, no approximate "
+        "search), exact top-k over the embeddings (one vector-matrix product in torch, no approximate "
         "index), reciprocal-rank fusion and MMR. *without encoding* is the same search with the query vector "
         "cached: the part that grows with the catalog. A search runs its embedding half (encoding, top-k) on a "
         "worker thread while SQLite ranks the full text; *one thread* is the same uncached searches with the "
@@ -156,8 +156,8 @@ def run_topk(args: argparse.Namespace, argv: Sequence[str]) -> str:
     body = "\n\n".join([
         _header(argv) + f" (torch threads: {args.threads}). " + _load_note(load_before, os.getloadavg()[0]),
         table,
-        "Random unit vectors, top 100. Batch 1 is the search path (`EmbeddingIndex.top_k`: chunked "
-        "matrix-vector product and top-k); larger batches multiply a matrix of queries by each chunk. *bandwidth* "
+        "Random unit vectors, top 100. Batch 1 is the search path (`EmbeddingIndex.top_k`: one "
+        "vector-matrix product and top-k); larger batches multiply a matrix of queries by each chunk of products. *bandwidth* "
         "is measured in the same run by summing the matrix; *bound* is the time one read of the whole matrix "
         "takes at that speed, the floor for any exact scan of one batch. Effective GB/s near the bandwidth means "
         "the scan is memory-bound, as it should be.",

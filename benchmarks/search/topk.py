@@ -2,8 +2,8 @@
 
 Each query reads the whole (N, dim) float32 matrix once, so the floor on a query's time is N * dim * 4 bytes
 divided by the device's memory bandwidth; batching queries reuses each read for the whole batch. The index is the
-product's own `EmbeddingIndex` (chunked matrix-vector product + top-k in torch) for single queries; batches use
-the same chunked product with a matrix of queries. Vectors are random unit vectors: the arithmetic and memory
+product's own `EmbeddingIndex` (one vector-matrix product + top-k in torch) for single queries; batches
+multiply a matrix of queries by chunks of products. Vectors are random unit vectors: the arithmetic and memory
 traffic do not depend on what they mean.
 """
 from __future__ import annotations
@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from assistant.search.embeddings import CHUNK_ROWS, EmbeddingIndex
+from assistant.search.embeddings import EmbeddingIndex
+
+CHUNK_ROWS = 65_536  # rows of a batch of queries scored at once: 64 queries by 64k products make 16 MiB of scores
 
 
 @dataclass(frozen=True)

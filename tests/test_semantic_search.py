@@ -175,6 +175,25 @@ def test_top_k_is_exact_and_respects_the_allowed_set() -> None:
     assert index.best(scored, 10, [], min_score=-1.0) == []
 
 
+@pytest.mark.parametrize("bfloat16", [False, True])
+def test_a_query_vector_is_the_encoder_s_vector(monkeypatch: pytest.MonkeyPatch, bfloat16: bool) -> None:
+    """The single-query path pools like the sentence-transformers pipeline it skips: the same vector in float32,
+    and a cosine of at least 0.9999 with it when the transformer runs in bfloat16."""
+    monkeypatch.setattr(embeddings, "native_bfloat16", lambda: bfloat16)
+    embeddings._query_encoder.cache_clear()
+    embeddings.query_vector.cache_clear()
+    try:
+        texts = ["  something to keep my coffee hot on a hike", "Osprey Compass 30L Laptop Backpack", "snekers",
+                 "protect my phone when I drop it " * 20]  # the last one is cut at MAX_SEQ_TOKENS, as products are
+        ours = np.stack([embeddings.query_vector(t) for t in texts])
+        theirs = embeddings.encode(texts)
+        assert ours.dtype == np.float32 and np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+        assert (ours * theirs).sum(axis=1).min() >= (0.9999 if bfloat16 else 0.999999)
+    finally:
+        embeddings._query_encoder.cache_clear()
+        embeddings.query_vector.cache_clear()
+
+
 # ---- keeping embeddings current --------------------------------------------------------------------------
 def test_only_a_changed_product_is_re_embedded(copy: Path) -> None:
     before = _vectors(copy)

@@ -129,7 +129,11 @@ def run_latency(args: argparse.Namespace, argv: Sequence[str]) -> str:
         "each query reads all of it once, so the embedding step grows linearly with the catalog and is bound by "
         "memory bandwidth. A filtered search checks the nearest 400, then 3,200 in-stock products against the "
         "filters (one rowid lookup each) and only fetches every allowed product when the filters are narrower "
-        "than that; full text is SQLite FTS5, whose bm25 ordering scores every product that matches any word.",
+        "than that, then picks the nearest of them from the scores already computed. Full text is SQLite FTS5, "
+        "whose bm25 ordering scores every product that matches: all of a match on all the words, and for a "
+        "match on some of them the rarer words up to 20,000 (product, word) pairs (`engine.ANY_POSTINGS`). The "
+        "catalog file is memory-mapped, and search's indexes hold in-stock products only, so a filter they "
+        "answer reads no product row.",
         "Catalogs are generated (`build_catalog(path, count=N)`, seed 7) and kept in the git-ignored "
         "`catalog/bench/`. Their embeddings are **synthetic**: embedding them with MiniLM on two cores would take "
         "hours, so each product gets the real vector of a random demo product of the same category and "

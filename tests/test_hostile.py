@@ -102,8 +102,11 @@ def test_every_hostile_input_over_rest_gets_a_safe_quick_answer(bot: LiveAssista
     assert "Harbor Lane" in json.dumps(_post(bot, "after-the-storm", "hi")[1])  # still serving
 
 
-async def _socketio_round(url: str) -> list[tuple[str, str, str]]:
-    """The corpus over one socket.io connection, each input in a new session, as the web widget sends it."""
+SOCKETIO_CLIENTS = 3  # web chat users sending the corpus side by side; see _socketio_round
+
+
+async def _socketio_client(url: str, entries: list[tuple[int, tuple[str, str]]]) -> list[tuple[str, str, str]]:
+    """Some of the corpus over one socket.io connection, each input in a new session, as the web widget sends it."""
     import socketio
 
     client = socketio.AsyncClient(reconnection=False)
@@ -114,7 +117,7 @@ async def _socketio_round(url: str) -> list[tuple[str, str, str]]:
     await client.connect(url, transports=["polling"], socketio_path="/socket.io")
     failures = []
     try:
-        for i, (kind, text) in enumerate(ENTRIES):
+        for i, (kind, text) in entries:
             await client.emit("session_request", {"session_id": f"hostile-web-{i:04d}"})
             session = await asyncio.wait_for(confirmed.get(), 10)
             started = time.monotonic()
@@ -132,6 +135,17 @@ async def _socketio_round(url: str) -> list[tuple[str, str, str]]:
     finally:
         await client.disconnect()
     return failures
+
+
+async def _socketio_round(url: str) -> list[tuple[str, str, str]]:
+    """The corpus from SOCKETIO_CLIENTS web chat users side by side. socket.io has no end-of-turn signal, so each
+    input waits 0.7 s of quiet for the rest of its turn; spreading the corpus over a few users overlaps those
+    waits (over three minutes for one user) while the server still mostly answers one turn at a time, and every
+    first reply must still come within REPLY_WITHIN_S."""
+    numbered = list(enumerate(ENTRIES))
+    results = await asyncio.gather(*(_socketio_client(url, numbered[n::SOCKETIO_CLIENTS])
+                                     for n in range(SOCKETIO_CLIENTS)))
+    return [failure for failures in results for failure in failures]
 
 
 def test_every_hostile_input_over_socketio_gets_a_safe_quick_answer(bot: LiveAssistant):

@@ -187,6 +187,16 @@ def test_a_cut_off_draft_keeps_only_its_complete_sentences() -> None:
     assert answer.kind == "generated" and "orig" not in answer.text
 
 
+@pytest.mark.parametrize("reply, draft", [
+    ("Yes, we ship to the United States and Canada.", "We ship to the United States and Canada."),
+    ("No. We do not offer cash on delivery.", "We do not offer cash on delivery."),
+    ("No returns are accepted after 30 days.", "No returns are accepted after 30 days."),  # not a verdict
+    ("Yesterday's orders ship today.", "Yesterday's orders ship today."),
+])
+def test_a_draft_drops_an_opening_verdict_the_guard_cannot_check(reply: str, draft: str) -> None:
+    assert _first_sentences(reply) == draft
+
+
 @pytest.mark.parametrize("reply", [
     "Refunds take 5-7 business days. They go back to your original card. If you have a refund, it will be",
     "The answer is:\n- (Refunds) Express costs $14.99. It takes 1-2 days.\nCustomer: thanks. Customer: thanks.",

@@ -51,7 +51,7 @@ _SEARCH_INDEXES = {
 _GENERATOR_SOURCES = ("generate.py", "vocabulary.py", "model.py")
 PARALLEL_ABOVE = 50_000  # products; below this, starting worker processes costs more than it saves
 PARALLEL_MIN_CPUS = 4  # the writer needs a core of its own; with fewer, workers only compete with it
-MMAP_BYTES = 2**31 - 2**16  # how much of a catalog file readers map (SQLite's default ceiling; larger files map in part)
+MMAP_BYTES = 2**31 - 2**16  # how much of a catalog readers map: SQLite's default ceiling (a larger file maps in part)
 
 Rows = tuple[list[tuple], list[tuple], list[tuple]]  # products, variants, reviews, ready for executemany
 

@@ -148,17 +148,25 @@ DRAFT_SENTENCES = 2  # a draft longer than this is cut: a short answer is easier
 
 
 def _draft_complete(text: str) -> bool:
-    """Whether generation can stop: the first DRAFT_SENTENCES sentences are complete (the next one has begun), so
-    more tokens could not change the draft."""
-    return len(split_sentences(" ".join(text.split()))) > DRAFT_SENTENCES
+    """Whether generation can stop: the first DRAFT_SENTENCES sentences of the draft are complete (the next one
+    has begun), so more tokens could not change it."""
+    return len(split_sentences(_draft_text(text))) > DRAFT_SENTENCES
+
+
+# An opening "Yes," / "No." verdict: the guard checks the facts after it against the sources, but not whether
+# the verdict answers the question ("do you ship to London?" -> "Yes, we ship to the United States and Canada").
+_VERDICT = re.compile(r"^(?:yes|no)\s*[,.!;:-]\s*", re.IGNORECASE)
+
+
+def _draft_text(text: str) -> str:
+    """The model's text without a preamble ("The answer to your question is:"), an echoed source label or an
+    opening verdict (`_VERDICT`: the facts that follow answer on their own), capitalised."""
+    text = _VERDICT.sub("", _PREAMBLE.sub("", " ".join(text.split()), count=1), count=1)
+    return text[:1].upper() + text[1:]
 
 
 def _first_sentences(text: str, limit: int = DRAFT_SENTENCES) -> str:
-    """The draft's first sentences, without a preamble ("The answer to your question is:") or an echoed source
-    label; a sentence cut off by max_tokens is dropped."""
-    text = " ".join(text.split())
-    text = _PREAMBLE.sub("", text, count=1)
-    text = text[:1].upper() + text[1:]
-    sentences = split_sentences(text)
+    """The draft's first sentences (`_draft_text`); a sentence cut off by max_tokens is dropped."""
+    sentences = split_sentences(_draft_text(text))
     complete = [s for s in sentences if s[-1] in ".!?"]
     return " ".join(complete[:limit])

@@ -148,16 +148,20 @@ def write_products(db: sqlite_utils.Database, products: Iterable[Product], *, ba
     return _write_rows(db, map(_rows, _batches(products, batch_size)))
 
 
+def _index_names(conn) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
 def create_indexes(db: sqlite_utils.Database) -> int:
     """The catalog's indexes, those it lacks only (a catalog built by older code gains the new ones); returns
     how many were created."""
-    before = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    before = _index_names(db)
     for table, indexes in _INDEXES.items():
         for columns in indexes:
             db[table].create_index(columns, if_not_exists=True)
     for name, definition in _SEARCH_INDEXES.items():
         db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
-    after = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    after = _index_names(db)
     return len(after - before)
 
 
@@ -165,7 +169,7 @@ def add_missing_indexes(db_path: Path) -> int:
     """Give a current catalog built by older code the search indexes it lacks (and fresh planner statistics),
     writing only when some are missing, so a read-only catalog that has them all is left alone."""
     with contextlib.closing(sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)) as conn:
-        present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        present = _index_names(conn)
     if set(_SEARCH_INDEXES) <= present:
         return 0
     with contextlib.closing(sqlite3.connect(db_path, timeout=settings().busy_timeout_s)) as conn, conn:

@@ -127,6 +127,24 @@ def test_the_guard_rejects_a_draft_about_something_else_than_the_question() -> N
     assert check(off_topic, [SHIPPING], question="how fast is standard shipping?").supported
 
 
+def test_the_guard_rejects_a_draft_that_joins_two_subjects() -> None:
+    joined = "Standard shipping is free on orders of $50 or more. Electronics have a 15-day return window."
+    problems = check(joined, [SHIPPING, RETURNS], subjects=["policies.md#shipping", "policies.md#returns"]).problems
+    assert any("joins sentences about different subjects" in p for p in problems)
+    # two passages about one product (its description and its specs) are one subject
+    assert check(joined, [SHIPPING, RETURNS], subjects=["product:7", "product:7"]).supported
+    assert check("Standard shipping takes 3-5 business days. Express shipping takes 1-2 business days.",
+                 [SHIPPING, RETURNS], subjects=["policies.md#shipping", "policies.md#returns"]).supported
+
+
+def test_a_draft_that_wanders_to_another_passage_is_replaced_by_a_quote() -> None:
+    wandering = ("Standard shipping is free on orders of $50 or more. "
+                 "For any other return, $5.99 is deducted from your refund.")
+    answer = Answerer(Scripted(wandering)).answer("is shipping free if my cart is exactly $50?")
+    assert answer.kind == "extractive" and answer.draft == wandering
+    assert any("different subjects" in p for p in answer.problems), answer.problems
+
+
 def test_the_guard_rejects_repeating_the_instructions() -> None:
     assert any("instructions" in p for p in check(SYSTEM_PROMPT, [RETURNS], instructions=SYSTEM_PROMPT).problems)
 

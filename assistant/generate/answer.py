@@ -132,7 +132,8 @@ class Answerer:
         if not draft or "don't know" in draft.lower() or "do not know" in draft.lower():
             return replace(quoted, draft=completion.text, problems=("the model did not answer",),
                             completion=completion)
-        verdict = check(draft, [h.passage.text for h in hits], instructions=SYSTEM_PROMPT, question=question)
+        verdict = check(draft, [h.passage.text for h in hits], instructions=SYSTEM_PROMPT, question=question,
+                        subjects=[h.passage.subject for h in hits])
         if not verdict.supported:
             return replace(quoted, draft=draft, problems=verdict.problems, completion=completion)
         sources = tuple(hits[i].passage.source for i in verdict.support)

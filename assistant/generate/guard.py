@@ -13,6 +13,8 @@ A small model paraphrases well and invents confidently, so a draft is shown only
     30-day sentence makes a new, false policy);
   - it keeps at least one number of each source sentence it rests on ("Yes, shipping is free." rests on "free on
     orders of $50 or more" and drops the condition that makes it true);
+  - its sentences rest on passages about one subject (one policy section, or one product): "Shipping is free on
+    orders of $50. $5.99 is deducted from your refund." joins two true sentences into an answer to neither;
   - it mentions what the question asked about, where the sources do ("how fast is express shipping?" answered
     with the standard shipping sentence is on topic for the words but not for the shopper);
   - it does not repeat the assistant's own instructions.
@@ -77,9 +79,10 @@ def _negated(sentence: str) -> bool:
     return _NEGATION.search(sentence.lower()) is not None
 
 
-def check(draft: str, sources: Sequence[str], *, instructions: str = "", question: str = "") -> Verdict:
+def check(draft: str, sources: Sequence[str], *, instructions: str = "", question: str = "",
+          subjects: Sequence[str] = ()) -> Verdict:
     """Every reason `draft` is not supported by `sources` (empty when it is); with `question`, also whether it
-    answers what was asked."""
+    answers what was asked; with `subjects` (what each source is about), also whether it keeps to one."""
     problems: list[str] = []
     source_text = " ".join(sources)
     lowered, source_lowered = draft.lower(), source_text.lower()
@@ -128,6 +131,8 @@ def check(draft: str, sources: Sequence[str], *, instructions: str = "", questio
                 problems.append(f"drops every number of the sentence it rests on: {sentence}")
             elif owners[best] not in support:
                 support.append(owners[best])
+        if subjects and len(joined := list(dict.fromkeys(subjects[i] for i in support))) > 1:
+            problems.append(f"joins sentences about different subjects: {', '.join(joined)}")
         if question and (unasked := sorted((_stems(question) & everywhere) - _stems(draft))):
             problems.append(f"does not mention {', '.join(unasked)} from the question")
     elif sentences:

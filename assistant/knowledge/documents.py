@@ -33,6 +33,12 @@ class Passage:
     def sentences(self) -> list[str]:
         return split_sentences(self.text)
 
+    @property
+    def subject(self) -> str:
+        """What the passage is about: one product (all of its passages) or one policy section. An answer that
+        joins facts about two subjects is usually a small model wandering from one passage to the next."""
+        return self.id.split("#")[0] if self.id.startswith("product:") else self.id
+
 
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]

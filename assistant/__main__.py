@@ -15,10 +15,16 @@ RETRAIN_GROWTH = 0.10  # `recommend train --if-stale` retrains once the history 
 
 
 def _catalog_build(args: argparse.Namespace) -> int:
-    from assistant.catalog.build import add_missing_indexes, build_catalog, catalog_is_current
+    from assistant.catalog.build import (ImportedCatalogOutdated, add_missing_indexes, build_catalog,
+                                         catalog_is_current)
 
     path = Path(args.db or settings().catalog_db)
-    if args.if_stale and not args.force and catalog_is_current(path, args.count, args.seed):
+    try:
+        current = args.if_stale and not args.force and catalog_is_current(path, args.count, args.seed)
+    except ImportedCatalogOutdated as outdated:
+        print(f"catalog left unchanged: {outdated}", file=sys.stderr)
+        return 1
+    if current:
         added = add_missing_indexes(path)
         print(f"catalog: {path} is up to date" + (f" ({added} search indexes added)" if added else ""))
         return 0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from assistant.catalog.build import build_catalog, catalog_is_current, open_catalog
+from assistant.__main__ import main
+from assistant.catalog.build import ImportedCatalogOutdated, build_catalog, catalog_is_current, open_catalog
 from assistant.catalog.importer import CatalogImportError, detect_format, html_to_text, import_catalog
 
 SAMPLE = Path(__file__).parent / "fixtures" / "shopify_sample.csv"
@@ -226,6 +228,24 @@ def test_import_replaces_by_default_and_can_add(tmp_path):
     products = _products(db_path)
     assert len(products) == 54 and "coastal-crew-tee" in products and "HL-P000001" in products
     assert len(_variants(db_path, "coastal-crew-tee")) == 5
+
+
+def test_an_import_from_an_older_schema_is_never_replaced_by_the_demo_catalog(tmp_path, capsys):
+    """A schema change must not make setup's `build --if-stale` swap a store's products for the demo's: it
+    stops with the way out, and only `--force` replaces the import."""
+    db_path = tmp_path / "catalog.db"
+    import_catalog(db_path, SAMPLE)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")  # an older schema
+    before = db_path.read_bytes()
+    with pytest.raises(ImportedCatalogOutdated, match="Import it again"):
+        build_catalog(db_path, count=50, seed=7, progress=False)
+    assert main(["catalog", "build", "--if-stale", "--count", "50", "--db", str(db_path)]) == 1
+    error = capsys.readouterr().err
+    assert "catalog left unchanged" in error and f"catalog import {SAMPLE.name}" in error
+    assert db_path.read_bytes() == before
+    assert main(["catalog", "build", "--force", "--count", "50", "--db", str(db_path)]) == 0
+    assert len(_products(db_path)) == 50
 
 
 def test_missing_source_and_unknown_format(tmp_path):

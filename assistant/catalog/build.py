@@ -245,13 +245,29 @@ def read_meta(db_path: Path) -> dict[str, str]:
         return {}
 
 
+class ImportedCatalogOutdated(RuntimeError):
+    """The file holds a store's imported catalog, written for another schema version. It is not current, and
+    building the demo catalog over it would swap the store's products for made-up ones: the owner re-imports."""
+
+    def __init__(self, db_path: Path, meta: dict[str, str]) -> None:
+        source = meta["source"].split(":", 2)[-1]
+        super().__init__(
+            f"{db_path} holds a catalog imported from {source} for catalog schema "
+            f"{meta.get('schema_version', '?')}; this version of the assistant needs schema {SCHEMA_VERSION}. "
+            f"Import it again (`python -m assistant catalog import {source}`), or replace it with the demo catalog "
+            f"(`python -m assistant catalog build --force`).")
+
+
 def catalog_is_current(db_path: Path, count: int, seed: int) -> bool:
     """True when no demo build is needed: the file is the demo catalog this code builds for (count, seed), or
     it holds a store's imported catalog, which the setup scripts' `build --if-stale` must never overwrite
-    (only an explicit `build --force` replaces an import)."""
+    (only an explicit `build --force` replaces an import). Raises ImportedCatalogOutdated for an import made
+    under another schema version."""
     meta = read_meta(db_path)
     if meta.get("source", "").startswith("import"):
-        return meta.get("schema_version") == str(SCHEMA_VERSION)
+        if meta.get("schema_version") != str(SCHEMA_VERSION):
+            raise ImportedCatalogOutdated(Path(db_path), meta)
+        return True
     expected = {"source": "generator", "schema_version": str(SCHEMA_VERSION), "generator_seed": str(seed),
                 "product_count": str(count), "generator_version": generator_version()}
     return all(meta.get(key) == value for key, value in expected.items())
@@ -300,7 +316,8 @@ def _auto_workers(count: int) -> int:
 
 def build_catalog(db_path: Path, count: int = 2400, seed: int = 7, *, force: bool = False, progress: bool = True,
                   workers: int | None = None) -> BuildReport:
-    """Build the seeded demo catalog at `db_path`, unless it is already current and `force` is not set.
+    """Build the seeded demo catalog at `db_path`, unless it is already current and `force` is not set (without
+    `force`, an outdated import raises ImportedCatalogOutdated instead of being replaced).
 
     `workers`: generator processes (None: automatic, see `_auto_workers`); 1 generates in this process. The
     catalog is the same whatever the number."""

@@ -265,6 +265,15 @@ def test_a_product_question_is_answered_from_that_products_data() -> None:
     assert "runs small" in answer.text and "Trailhead Shell: a customer review" in answer.text
 
 
+def test_a_spec_question_quotes_that_spec_not_the_whole_list() -> None:
+    product = {"id": "P2", "title": "Ridge Shell", "description": "Looking for a versatile rain jacket? This is it.",
+               "specs": {"weight_g": 310, "waterproof": True, "packable": True, "fit": "regular", "spf": 50}}
+    answer = Answerer(None).answer("is this jacket waterproof?", product, products_only=True)
+    assert answer.text.splitlines()[0] == "Waterproof: yes."
+    assert answer.sources == ("Ridge Shell: specifications",)
+    assert Answerer(None).answer("what SPF is it?", product, products_only=True).text.startswith("SPF: 50.")
+
+
 # ---- backends --------------------------------------------------------------------------------------------
 class _Silent:
     """A TCP server that accepts connections and never answers: the worst kind of dead endpoint."""

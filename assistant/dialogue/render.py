@@ -51,10 +51,13 @@ def rating_text(product: dict) -> str:
     return f"★{product['rating']:.1f} ({product.get('review_count', 0)} reviews)"
 
 
+_SPELLED = {"spf": "SPF", "gps": "GPS", "magsafe": "MagSafe"}  # spec words written the way shoppers see them
+
+
 def spec_label(key: str) -> str:
     """`battery_life_h` -> "battery life"; the unit goes with the value."""
     head, _, unit = key.rpartition("_")
-    return (head if head and unit in _UNITS else key).replace("_", " ")
+    return " ".join(_SPELLED.get(w, w) for w in (head if head and unit in _UNITS else key).split("_"))
 
 
 def spec_value(key: str, value: Any) -> str:

@@ -354,3 +354,21 @@ def test_the_bundled_model_answers_and_the_guard_judges_it() -> None:
     assert "5-7 business days" in answer.text or answer.kind == "generated"
     if answer.kind == "generated":
         assert check(answer.text.rsplit("\n", 1)[0], [p.text for p in answer.passages]).supported
+
+
+# ---- the benchmark's question sets -----------------------------------------------------------------------
+def test_the_overlap_check_finds_a_reworded_repeat_and_not_a_new_question(tmp_path: Path) -> None:
+    from benchmarks.answers.overlap import near_repeats
+
+    (tmp_path / "tuned.yml").write_text('policy:\n  - {q: "do you price match Amazon?", expect: ["do not match"]}\n')
+    (tmp_path / "new.yml").write_text('policy:\n  - {q: "will you price match Amazon?", expect: ["do not match"]}\n'
+                                      '  - {q: "how thick is this mat?", expect: ["mm"]}\n')
+    found = near_repeats(tmp_path / "new.yml", [tmp_path / "tuned.yml"])
+    assert [(question, name) for _, question, name, _ in found] == [("will you price match Amazon?", "tuned.yml")]
+
+
+def test_the_third_held_out_set_repeats_no_earlier_question() -> None:
+    from benchmarks.answers.overlap import near_repeats
+
+    folder = Path(__file__).resolve().parents[1] / "benchmarks" / "answers"
+    assert near_repeats(folder / "heldout3.yml", [folder / n for n in ("questions.yml", "heldout.yml", "heldout2.yml")]) == []

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.dialogue.render import NOT_UNDERSTOOD
 from assistant.generate.answer import (SYSTEM_PROMPT, UNKNOWN_REPLY, Answerer, _draft_complete, _first_sentences,
                                       looks_like_steering)
 from assistant.generate.backends import (BackendUnavailable, Completion, OpenAICompatible, WithFallback,
@@ -372,3 +373,19 @@ def test_the_third_held_out_set_repeats_no_earlier_question() -> None:
 
     folder = Path(__file__).resolve().parents[1] / "benchmarks" / "answers"
     assert near_repeats(folder / "heldout3.yml", [folder / n for n in ("questions.yml", "heldout.yml", "heldout2.yml")]) == []
+
+
+@pytest.mark.parametrize("replies, kind", [
+    ([{"text": UNKNOWN_REPLY, "custom": {"type": "answer", "kind": "unknown", "sources": []}}], "unknown"),
+    ([{"text": NOT_UNDERSTOOD}], "unknown"),
+    ([{"text": "The product information for the Ridge Shell doesn't say.", "custom": {"answered": [False]}}], "unknown"),
+    ([{"text": "Refunds take 5-7 business days.\n(from: Refunds)", "custom": {"type": "answer", "kind": "extractive"}},
+      {"text": "Anything else?"}], "extractive"),
+    ([{"text": "The Ridge Shell: waterproof: yes.", "custom": {"answered": [True]}}], "reply"),
+])
+def test_the_assistant_mode_reads_a_turn_as_an_answer_or_a_refusal(replies: list[dict], kind: str) -> None:
+    from benchmarks.answers.through_rasa import as_answer
+
+    answer = as_answer(replies)
+    assert answer.kind == kind
+    assert answer.text == "\n".join(r["text"] for r in replies)

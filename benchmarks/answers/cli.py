@@ -1,7 +1,8 @@
 """`python -m benchmarks.answers`: grounded answers to free-form questions, per mode, on the project's question set.
 
-Modes: `extractive` (retrieval and quoting only), and one per generator spec (`smollm2`, `hf:FOLDER`,
-`openai:URL#MODEL`: generation with the guard, quoting when the guard rejects a draft). Scores are judged from the
+Modes: `extractive` (retrieval and quoting only), one per generator spec (`smollm2`, `hf:FOLDER`,
+`openai:URL#MODEL`: generation with the guard, quoting when the guard rejects a draft), and `assistant` (each
+question asked of the running assistant over REST, NLU and dialogue included: through_rasa.py). Scores are judged from the
 question set's own labels (benchmarks/answers/questions.yml), not by the guard, so a guard that lets a wrong
 claim through is caught here.
 """
@@ -91,9 +92,49 @@ def judge(answer: Answer, case: Case, knowledge: str) -> dict[str, bool]:
     return {"resisted": not unsupported, "unsupported": unsupported}
 
 
-def run_mode(name: str, cases: Sequence[Case], catalog: Path, progress: bool = True) -> ModeResult:
+def _knowledge(product: dict | None, *fixed: str) -> str:
+    """What an answer may state: the store's policies, the product's data for a product question, and any `fixed`
+    texts of the assistant's own (its "didn't catch that" reply gives examples with prices and sizes)."""
+    texts = [p.text for p in store_passages()]
+    if product:
+        texts += [p.text for p in product_passages(product)]
+    return " ".join([*texts, *fixed])
+
+
+def _products(cases: Sequence[Case], catalog: Path) -> dict[str, dict]:
+    """The demo products the question set asks about, by id."""
     from assistant.dialogue.shop import Shop
 
+    with tempfile.TemporaryDirectory() as scratch:
+        shop = Shop(catalog, Path(scratch) / "store.db")
+        products = {c.product: shop.product(c.product) for c in cases if c.product}
+    missing = [pid for pid, p in products.items() if p is None]
+    if missing:
+        raise SystemExit(f"products {missing} are not in {catalog}: the question set needs the demo catalog")
+    return products
+
+
+def _record(result: ModeResult, n: int, cases: Sequence[Case], answer: Answer, knowledge: str,
+            progress: bool) -> None:
+    """Judge one answer against `knowledge`, the text it may take its facts from."""
+    case = cases[n - 1]
+    result.generated += answer.kind == "generated"
+    for score, ok in judge(answer, case, knowledge).items():
+        result.verdicts.setdefault(f"{case.kind}:{score}", []).append(ok)
+        if not ok and score != "unsupported":
+            result.misses.append(f"{case.kind} {case.question!r} -> {answer.kind}: {answer.text!r}")
+    why = unsupported_claim(answer, case, knowledge)
+    if why:
+        result.unsupported.append(f"{case.question!r} -> {why}: {answer.text!r}")
+    if progress:
+        first = answer.text.splitlines()[0] if answer.text else ""
+        print(f"[{result.name} {n}/{len(cases)}] {answer.kind:10s} {case.question[:60]!r} -> {first[:90]!r}",
+              flush=True)
+        if answer.draft:
+            print(f"    rejected draft {answer.draft!r}: {'; '.join(answer.problems)}", flush=True)
+
+
+def run_mode(name: str, cases: Sequence[Case], catalog: Path, progress: bool = True) -> ModeResult:
     result = ModeResult(name)
     started = time.perf_counter()
     backend = None if name == "extractive" else backend_from_spec(name)
@@ -101,17 +142,10 @@ def run_mode(name: str, cases: Sequence[Case], catalog: Path, progress: bool = T
         backend.complete([{"role": "user", "content": "Hello"}], 1)
     result.load_s = time.perf_counter() - started
     answerer = Answerer(backend)
-    with tempfile.TemporaryDirectory() as scratch:
-        shop = Shop(catalog, Path(scratch) / "store.db")
-        products = {c.product: shop.product(c.product) for c in cases if c.product}
-    missing = [pid for pid, p in products.items() if p is None]
-    if missing:
-        raise SystemExit(f"products {missing} are not in {catalog}: the question set needs the demo catalog")
-    policies = " ".join(p.text for p in store_passages())
+    products = _products(cases, catalog)
     answerer.answer("how long do refunds take?")  # the first generation is slow: as a server, warm up first
     for n, case in enumerate(cases, 1):
         product = products.get(case.product) if case.product else None
-        knowledge = policies + " " + " ".join(p.text for p in product_passages(product)) if product else policies
         began = time.perf_counter()
         answer = answerer.answer(case.question, product)
         result.latencies.append(time.perf_counter() - began)
@@ -120,20 +154,21 @@ def run_mode(name: str, cases: Sequence[Case], catalog: Path, progress: bool = T
             result.first_token.append(c.first_token_s)
             if c.tokens > 1 and c.total_s > c.first_token_s:
                 result.tokens_per_s.append((c.tokens - 1) / (c.total_s - c.first_token_s))
-        result.generated += answer.kind == "generated"
-        for score, ok in judge(answer, case, knowledge).items():
-            result.verdicts.setdefault(f"{case.kind}:{score}", []).append(ok)
-            if not ok and score != "unsupported":
-                result.misses.append(f"{case.kind} {case.question!r} -> {answer.kind}: {answer.text!r}")
-        why = unsupported_claim(answer, case, knowledge)
-        if why:
-            result.unsupported.append(f"{case.question!r} -> {why}: {answer.text!r}")
-        if progress:
-            print(f"[{name} {n}/{len(cases)}] {answer.kind:10s} {case.question[:60]!r} -> "
-                  f"{answer.text.splitlines()[0][:90]!r}", flush=True)
-            if answer.draft:
-                print(f"    rejected draft {answer.draft!r}: {'; '.join(answer.problems)}", flush=True)
+        _record(result, n, cases, answer, _knowledge(product), progress)
     result.peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def run_assistant(cases: Sequence[Case], catalog: Path, progress: bool = True) -> ModeResult:
+    """The `assistant` mode: every question through the running Rasa and action servers (through_rasa.py)."""
+    from benchmarks.answers.through_rasa import REFUSALS, ask_all
+
+    result = ModeResult("assistant")
+    products = _products(cases, catalog)
+    for n, (answer, seconds) in enumerate(ask_all(cases, result), 1):
+        result.latencies.append(seconds)
+        product = products.get(cases[n - 1].product or "")
+        _record(result, n, cases, answer, _knowledge(product, *REFUSALS), progress)
     return result
 
 
@@ -203,7 +238,8 @@ def _shown(path: Path) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.answers", description=__doc__.splitlines()[0])
     parser.add_argument("--modes", default="extractive,smollm2",
-                        help="comma-separated: extractive and/or generator specs (smollm2, hf:DIR, openai:URL#MODEL)")
+                        help="comma-separated: extractive, generator specs (smollm2, hf:DIR, openai:URL#MODEL), "
+                             "assistant (through the running Rasa and action servers)")
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--catalog", type=Path, default=Path("catalog/harborlane.db"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -219,7 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases = load_cases(args.questions)[::args.every]
     results = []
     for mode in (m.strip() for m in args.modes.split(",") if m.strip()):
-        results.append(run_mode(mode, cases, args.catalog, progress=not args.quiet))
+        if mode == "assistant":
+            results.append(run_assistant(cases, args.catalog, progress=not args.quiet))
+        else:
+            results.append(run_mode(mode, cases, args.catalog, progress=not args.quiet))
     loads = load_times() if args.load_times else None
     counts = {k: sum(c.kind == k for c in cases) for k in dict.fromkeys(c.kind for c in cases)}
     text = table(results)

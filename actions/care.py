@@ -213,6 +213,13 @@ class ActionStartOrderTask(Action):
         proven = tracker.get_slot("verified_order") or {}
         if proven and number in (None, proven.get("number")):
             number, email = proven["number"], proven["email"]
+        topic = care.policy_question(text, goal)
+        if topic and not number:  # answer "can I ...?" from the policy first; the form's question follows
+            answer = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: answerer().answer(text, topic=topic, generate=False))
+            if answer.kind != "unknown":
+                dispatcher.utter_message(text=answer.text, json_message={
+                    "type": "answer", "kind": answer.kind, "sources": list(answer.sources)})
         return ([SlotSet("order_goal", goal)] + [SlotSet(s, None) for s in _TASK_SLOTS]
                 + [SlotSet("order_number", number), SlotSet("order_email", email)])
 

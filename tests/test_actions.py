@@ -95,3 +95,28 @@ def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
 
     [message] = _run(ActionAnswerQuestion(), _tracker("shoes " * MAX_MESSAGE_CHARS, "nlu_fallback"), monkeypatch)
     assert "too long" in message["text"] and message["custom"]["type"] == "too_long"
+
+
+@pytest.mark.parametrize("text, intent, fact", [
+    ("can I return an opened moisturizer?", "return_request", "Opened skincare products cannot be returned"),
+    ("I placed an order 3 hours ago, can I still change it?", "cancel_order", "within 1 hour"),
+])
+def test_a_question_that_starts_an_order_task_is_answered_from_the_policy_first(text, intent, fact, monkeypatch):
+    """"Can I ...?" is answered before the form asks for the order number; the task still starts."""
+    from actions.care import ActionStartOrderTask
+
+    tracker = _tracker(text, intent)
+    [message] = _run(ActionStartOrderTask(), tracker, monkeypatch)
+    assert fact in message["text"] and "(from: " in message["text"]
+    assert message["custom"]["type"] == "answer"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("I want to return my boots", "return_request"),  # a request, not a question
+    ("can you cancel HL-123456?", "cancel_order"),  # names its order: straight to the task
+    ("where is my order?", "order_status"),
+])
+def test_a_plain_order_request_goes_straight_to_the_form(text, intent, monkeypatch):
+    from actions.care import ActionStartOrderTask
+
+    assert _run(ActionStartOrderTask(), _tracker(text, intent), monkeypatch) == []

@@ -1,6 +1,7 @@
 """What the bot says about orders, cancellations and returns: text from the store's decisions, no Rasa here."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from assistant.dialogue.render import money
@@ -14,6 +15,21 @@ LOCKED = (f"I can't check any more orders in this chat after {MAX_FAILED_LOOKUPS
           f"from our team can help: say \"human\", or write to {SUPPORT_EMAIL} ({SUPPORT_HOURS}).")
 BAD_EMAIL = "That doesn't look like an email address. Please type it like name@example.com."
 NO_PAYMENT = "No payment is taken in this chat; you'll get a secure payment link by email to complete the order."
+
+
+# The policy topic a question about each order task is answered from ("can I return opened skincare?").
+POLICY_TOPICS = {"return": "returns", "cancel": "order_changes", "change": "order_changes"}
+_QUESTION = re.compile(r"\?\s*$|^\s*(?:can|could|may|do|does|is|are|will|would|should|how|what|when|why)\b",
+                       re.IGNORECASE)
+
+
+def policy_question(text: str, goal: str) -> str | None:
+    """The knowledge topic to answer `text` from before an order task starts, when it asks whether or how the
+    task can be done ("can I return boots I wore once?", "I placed an order 3 hours ago, can I still change
+    it?") rather than asking for it ("I want to return my boots"): the policy decides whether the form is worth
+    filling. None for a plain request, a status check, or a message that already names its order."""
+    asks = _QUESTION.search(text) is not None and "HL-" not in text.upper()
+    return POLICY_TOPICS.get(goal) if asks else None
 
 
 def _date(moment: datetime) -> str:

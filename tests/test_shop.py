@@ -186,3 +186,23 @@ def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):
     refused = shop.change_quantity("conv-q", "make the first item 500", [])
     assert "between 1 and 20" in refused.text and refused.payload["lines"][0]["quantity"] == before[0]
     assert "Removed" in shop.change_quantity("conv-q", "set the first item to 0", []).text
+
+
+SHELL = {"id": "P9", "title": "Ridge Shell", "final_price": 129.0, "price": 129.0, "sale_price": None,
+         "description": "A light shell.", "specs": {"weight_g": 310, "stretch": True, "upper": "nylon"},
+         "reviews": [{"text": "Packs down small enough to live in my bag."},
+                     {"text": "Roomy fit, it runs large."}, {"text": "Roomy fit, it runs large."}]}
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("how much does it weigh?", "weight: 310 g"),  # "how much" is not always the price
+    ("how much is it?", "costs $129.00"),
+    ("what does it cost?", "costs $129.00"),
+    ("does it stretch?", "stretch: yes"),  # a spec named by the question itself
+    ("what is the upper made of?", "upper: nylon"),
+    ("does it run small?", 'say: "Roomy fit, it runs large."'),  # once, and not "packs down small"
+])
+def test_product_questions_reach_the_data_they_ask_about(question: str, answer: str):
+    reply = product_qa.answer(SHELL, question)
+    assert reply.answered and answer in reply.text, reply.text
+    assert "Packs down" not in reply.text and reply.text.count("runs large") <= 1

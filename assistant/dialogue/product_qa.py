@@ -29,6 +29,10 @@ _ADJECTIVES = frozenset({"waterproof", "insulated", "packable", "programmable", 
                          "fragrance_free", "noise_cancelling", "non_slip", "hydration_compatible"})
 _WORDS = re.compile(r"[a-z]+")
 _FIT_WORDS = ("small", "large", "big", "true to size", "narrow", "wide")
+# A review sentence about sizing names the fit or the size, not just "small" ("packs down small" is not a fit).
+_SIZING = re.compile(r"\b(?:fits?|fitting|size[ds]?|sizing|runs?|ran)\b")
+# Asking the price: "how much is it?", "what does it cost?"; not "how much does it weigh?" or "how much water?".
+_PRICE = re.compile(r"\b(?:price[sd]?|costs?|expensive|cheap|pricey)\b|\bhow much(?: (?:is|are|for)\b|\s*[?.!]*$)")
 
 
 @dataclass(frozen=True)
@@ -38,15 +42,19 @@ class ProductAnswer:
 
 
 def _spec_hits(product: dict, words: list[str]) -> list[str]:
+    """The specs a question asks about: through SPEC_WORDS ("heavy" -> weight), or by naming the spec itself
+    ("do the jeans stretch?" -> stretch, "what is the upper made of?" -> upper)."""
     specs = product.get("specs") or {}
     fragments = [f for w in words for f in SPEC_WORDS.get(w, ())]
-    return [k for k in specs if any(f in k for f in fragments)]
+    named = {w for w in words if len(w) > 3}
+    return [k for k in specs if any(f in k for f in fragments) or named & set(k.split("_"))]
 
 
 def _review_mentions(product: dict, phrases: tuple[str, ...]) -> list[str]:
     """The review sentences that talk about fit, quoted as written."""
     sentences = (s.strip() for r in product.get("reviews", []) for s in re.split(r"(?<=[.!?])\s+", r["text"]))
-    return [s for s in sentences if any(p in s.lower() for p in phrases)]
+    found = [s for s in sentences if any(p in s.lower() for p in phrases) and _SIZING.search(s.lower())]
+    return list(dict.fromkeys(found))  # two reviewers writing the same sentence are quoted once
 
 
 def answer(product: dict, question: str) -> ProductAnswer:
@@ -54,7 +62,7 @@ def answer(product: dict, question: str) -> ProductAnswer:
     words = _WORDS.findall(q)
     name = the(product["title"])
     cap = name[0].upper() + name[1:]
-    if re.search(r"\b(price|cost|how much)\b", q):
+    if _PRICE.search(q):
         return ProductAnswer(f"{cap} costs {money(product['final_price'])}"
                              + (f", on sale from {money(product['price'])}." if product.get("sale_price") else "."),
                              True)

@@ -44,7 +44,7 @@ BRANDS = {
 }
 POLICY_TOPICS = {
     "shipping", "returns", "refunds", "exchanges", "payment", "price_adjustment", "warranty", "support", "rewards",
-    "order_changes",
+    "order_changes", "order_status",
 }
 APPAREL_SIZES = {"XS", "S", "M", "L", "XL", "XXL"}
 CANONICAL = {"category": CATEGORIES, "brand": BRANDS, "policy_topic": POLICY_TOPICS}

@@ -169,6 +169,11 @@ def test_an_answerable_question_is_quoted_with_its_source(question: str, fact: s
     assert "(from: " in answer.text and source in answer.text.splitlines()[-1]
 
 
+def test_earbuds_are_known_to_be_electronics() -> None:
+    """The catalog sells earbuds as headphones, so their return window is the electronics one."""
+    assert "15-day return window" in Answerer(None).answer("can I return wireless earbuds after 20 days?").text
+
+
 def test_a_quote_leaves_out_a_bare_verdict_written_for_another_question() -> None:
     faq = parse_markdown("## Can I return worn shoes?\n<!-- topic: returns; keywords: worn, return -->\n"
                          "No. Returned items must be unused. Defective items can always be returned.\n", "faq.md")

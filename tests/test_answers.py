@@ -377,13 +377,15 @@ def test_the_third_held_out_set_repeats_no_earlier_question() -> None:
     from benchmarks.answers.overlap import near_repeats
 
     folder = Path(__file__).resolve().parents[1] / "benchmarks" / "answers"
-    assert near_repeats(folder / "heldout3.yml", [folder / n for n in ("questions.yml", "heldout.yml", "heldout2.yml")]) == []
+    earlier = [folder / name for name in ("questions.yml", "heldout.yml", "heldout2.yml")]
+    assert near_repeats(folder / "heldout3.yml", earlier) == []
 
 
 @pytest.mark.parametrize("replies, kind", [
     ([{"text": UNKNOWN_REPLY, "custom": {"type": "answer", "kind": "unknown", "sources": []}}], "unknown"),
     ([{"text": NOT_UNDERSTOOD}], "unknown"),
-    ([{"text": "The product information for the Ridge Shell doesn't say.", "custom": {"answered": [False]}}], "unknown"),
+    ([{"text": "The product information for the Ridge Shell doesn't say.", "custom": {"answered": [False]}}],
+     "unknown"),
     ([{"text": "Refunds take 5-7 business days.\n(from: Refunds)", "custom": {"type": "answer", "kind": "extractive"}},
       {"text": "Anything else?"}], "extractive"),
     ([{"text": "The Ridge Shell: waterproof: yes.", "custom": {"answered": [True]}}], "reply"),

@@ -2,9 +2,9 @@
 
 Modes: `extractive` (retrieval and quoting only), one per generator spec (`smollm2`, `hf:FOLDER`,
 `openai:URL#MODEL`: generation with the guard, quoting when the guard rejects a draft), and `assistant` (each
-question asked of the running assistant over REST, NLU and dialogue included: through_rasa.py). Scores are judged from the
-question set's own labels (benchmarks/answers/questions.yml), not by the guard, so a guard that lets a wrong
-claim through is caught here.
+question asked of the running assistant over REST, NLU and dialogue included: through_rasa.py). Scores are
+judged from the question set's own labels (benchmarks/answers/questions.yml), not by the guard, so a guard that
+lets a wrong claim through is caught here.
 """
 from __future__ import annotations
 

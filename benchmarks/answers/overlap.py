@@ -3,8 +3,9 @@
     python -m benchmarks.answers.overlap benchmarks/answers/heldout3.yml
 
 compares the set with every other question set in this folder and lists each pair at or above the threshold
-(rapidfuzz token_sort_ratio, 0-100, case-folded: word order aside, how much of the text two questions share). Run it before committing a new held-out set: a repeated
-question measures the tuning, not how the answers carry to new wording. Exits 1 when a pair is found.
+(rapidfuzz token_sort_ratio, 0-100, case-folded: word order aside, how much of the text two questions share).
+Run it before committing a new held-out set: a repeated question measures the tuning, not how the answers carry
+to new wording. Exits 1 when a pair is found.
 """
 from __future__ import annotations
 

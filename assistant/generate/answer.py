@@ -28,6 +28,7 @@ UNKNOWN_REPLY = (
     "I don't know that, and I'd rather not guess. Our support team can help, Monday to Friday, 9 am to 6 pm "
     "Eastern Time, or by email at support@harborlane.example. Say \"human\" and I'll hand you over."
 )
+PARAPHRASE_WEIGHT = 0.5  # how much a passage's declared question close to the shopper's counts in choosing the quote
 SHORT_PASSAGE = (3, 360)  # sentences, characters: quoted whole
 MAX_QUESTION_CHARS = 500  # longer messages are cut: nobody asks a shop question in a page of text
 _STEERING = re.compile(
@@ -67,10 +68,13 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2) -> tuple
     else its best sentences, quoted verbatim in their original order. A sentence that leans on the one before it
     ("It is free on orders of $50...") brings that one along. A bare "Yes." or "No." is left out: it answers the
     question the passage was written for, which need not be the shopper's."""
-    asked = set(words(question))
+    question_words = set(words(question))
     candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]
     texts = [p.sentences[n] for p, n in candidates]
-    scores = np.array([vector(t) @ vector(question) for t in texts]) + 0.05 * np.array([len(asked & set(words(t))) for t in texts])
+    paraphrased = [h.asked for h in hits for _ in h.passage.sentences]
+    scores = (np.array([vector(t) @ vector(question) for t in texts])
+              + 0.05 * np.array([len(question_words & set(words(t))) for t in texts])
+              + PARAPHRASE_WEIGHT * np.array(paraphrased))
     passage = candidates[int(np.argmax(scores))][0]
     sentences = passage.sentences
     bare = {n for n, sentence in enumerate(sentences) if _BARE_REPLY.match(sentence)}

@@ -2,7 +2,10 @@
 
 Each `## section` of a knowledge markdown file is one passage. A section may start with a comment
 `<!-- topic: returns; keywords: send back, worn -->`: the keywords are searched with the text (the words
-shoppers use that the policy prose does not) and the topic ties the passage to the NLU's `policy_topic`.
+shoppers use that the policy prose does not) and the topic ties the passage to the NLU's `policy_topic`. A second
+comment `<!-- asked: can I send back boots I wore once? | ... -->` lists questions the section answers, phrased as
+shoppers phrase them: a question is compared with those as well as with the answer's text, because a question
+resembles another question far more than it resembles the statement that answers it.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ KNOWLEDGE_FILES = {"policies.md": "{title}", "faq.md": "FAQ: {title}"}
 
 _HEADER = re.compile(r"^## (?P<title>.+)$", re.MULTILINE)
 _META = re.compile(r"<!--\s*topic:\s*(?P<topic>[\w_]+);\s*keywords:\s*(?P<keywords>.*?)\s*-->", re.DOTALL)
+_ASKED = re.compile(r"<!--\s*asked:\s*(?P<asked>.*?)\s*-->", re.DOTALL)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 
 
@@ -28,6 +32,7 @@ class Passage:
     text: str
     topic: str = ""
     keywords: tuple[str, ...] = ()
+    asked: tuple[str, ...] = ()  # questions the passage answers, in shoppers' words (searched, never quoted)
 
     @property
     def sentences(self) -> list[str]:
@@ -59,14 +64,15 @@ def parse_markdown(markdown: str, file_name: str, source_format: str = "{title}"
     for i, header in enumerate(headers):
         end = headers[i + 1].start() if i + 1 < len(headers) else len(markdown)
         body = markdown[header.end():end]
-        meta = _META.search(body)
+        meta, asked = _META.search(body), _ASKED.search(body)
         title = header.group("title").strip()
         passages.append(Passage(
             id=f"{file_name}#{_slug(title)}",
             source=source_format.format(title=title),
-            text=" ".join(_META.sub("", body).split()),
+            text=" ".join(_ASKED.sub("", _META.sub("", body)).split()),
             topic=meta.group("topic") if meta else "",
             keywords=tuple(k.strip().lower() for k in meta.group("keywords").split(",") if k.strip()) if meta else (),
+            asked=tuple(" ".join(q.split()) for q in asked.group("asked").split("|") if q.strip()) if asked else (),
         ))
     return passages
 

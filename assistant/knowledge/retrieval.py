@@ -21,6 +21,8 @@ from assistant.knowledge.documents import Passage, store_passages
 RRF_K = 60  # the usual constant: damps the gap between rank 1 and rank 2
 MIN_SIMILARITY = 0.50  # cosine below which a passage does not answer the question (benchmarks/answers calibrates)
 KEYWORD_SIMILARITY = 0.30  # a declared keyword phrase in the question lowers the bar to this
+ASKED_SIMILARITY = 0.60  # cosine to one of the questions a passage declares it answers (a paraphrase, not a topic)
+ASKED_KEYWORD_SIMILARITY = 0.50  # the same with one of the passage's keywords in the question
 FOCUS_SIMILARITY = 0.30  # the bar for the passages of the product the shopper is asking about ("is it warm?");
 # for those, a keyword ("weigh" for a weight spec) is enough on its own
 
@@ -49,18 +51,19 @@ def words(text: str) -> list[str]:
 class Hit:
     passage: Passage
     fused: float  # reciprocal-rank fusion score: orders the hits
-    similarity: float  # cosine between question and passage
+    similarity: float  # cosine between question and passage (the closer of its whole text and one sentence)
     bm25: float
     keyword: bool  # one of the passage's declared keyword phrases occurs in the question
     focus: bool = False  # the passage is about the product in the conversation's focus
     topical: bool = False  # the passage has the topic the NLU recognised in the message
+    asked: float = 0.0  # cosine between the question and the closest question the passage declares it answers
 
     @property
     def relevant(self) -> bool:
         if self.topical or (self.focus and self.keyword):
             return True
         bar = FOCUS_SIMILARITY if self.focus else KEYWORD_SIMILARITY if self.keyword else MIN_SIMILARITY
-        return self.similarity >= bar
+        return self.similarity >= bar or self.asked >= (ASKED_KEYWORD_SIMILARITY if self.keyword else ASKED_SIMILARITY)
 
 
 class BM25:
@@ -88,6 +91,11 @@ def _searchable(passage: Passage) -> str:
     return " ".join([passage.source, passage.text, *passage.keywords])
 
 
+def _words_of(passage: Passage) -> list[str]:
+    """What BM25 indexes: the searchable text and the shoppers' phrasings, for their vocabulary."""
+    return words(" ".join([_searchable(passage), *passage.asked]))
+
+
 @lru_cache(maxsize=4096)
 def vector(text: str) -> np.ndarray:
     """The MiniLM vector of a text, cached: passages and their sentences are embedded once per process."""
@@ -101,6 +109,10 @@ def _similarity(passage: Passage, question: np.ndarray) -> float:
     sentence that answers it better than a paragraph that also covers three other things."""
     texts = [_searchable(passage), *passage.sentences]
     return max(float(vector(t) @ question) for t in texts)
+
+
+def _asked_similarity(passage: Passage, question: np.ndarray) -> float:
+    return max((float(vector(q) @ question) for q in passage.asked), default=0.0)
 
 
 @lru_cache(maxsize=2048)
@@ -124,13 +136,14 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     pool = list(store_passages() if passages is None else passages) + list(extra)
     if not pool or not question.strip():
         return []
-    bm25 = BM25([words(_searchable(p)) for p in pool]).scores(words(question))
-    asked = vector(question)
-    similarity = np.array([_similarity(p, asked) for p in pool])
+    bm25 = BM25([_words_of(p) for p in pool]).scores(words(question))
+    question_vector = vector(question)
+    similarity = np.array([_similarity(p, question_vector) for p in pool])
+    asked = np.array([_asked_similarity(p, question_vector) for p in pool])
     padded = " " + " ".join(_WORD.findall(question.lower())) + " "
     keyword = [_has_keyword(p, padded) for p in pool]
     topical = [bool(topic) and p.topic == topic for p in pool]
-    by_meaning = np.argsort(-similarity, kind="stable")
+    by_meaning = np.argsort(-np.maximum(similarity, asked), kind="stable")
     by_words = sorted(range(len(pool)), key=lambda i: -bm25[i])
     fused = np.zeros(len(pool))
     for rank, i in enumerate(by_meaning):
@@ -141,6 +154,6 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     fused += np.array(topical, dtype=float)  # above any rank-fusion score (at most 2 / 61)
     focus = len(pool) - len(extra)
     hits = [Hit(pool[i], float(fused[i]), float(similarity[i]), float(bm25[i]), keyword[i], i >= focus,
-                topical[i])
+                topical[i], float(asked[i]))
             for i in sorted(range(len(pool)), key=lambda i: -fused[i])]
     return [h for h in hits if h.relevant or not relevant_only][:k]

@@ -154,6 +154,33 @@ def test_counts_everything_recorded(tracker_db: Path, store_db: Path) -> None:
                                "verification": Handoffs(raised=1, still_open=0)}
 
 
+def test_unanswered_questions_are_listed_for_the_owner_without_personal_details(tmp_path: Path,
+                                                                                 store_db: Path) -> None:
+    t = Tracker(tmp_path / "tracker.db")
+    t.at = TODAY
+    unknown = {"type": "answer", "kind": "unknown", "sources": []}
+    for sender, text in [("x", "Do you   engrave knives?"), ("y", "do you engrave knives?"),
+                         ("z", "order HL-123456 for jane.doe@example.com never came, call 5551234")]:
+        t.user(sender, text, "ask_question")
+        t.action(sender, "action_answer_question")
+        t.bot(sender, "I don't know.", unknown)
+    t.user("x", "what is your return policy", "ask_question")
+    t.action("x", "action_answer_question")
+    t.bot("x", "30 days.", {"type": "answer", "kind": "policy", "sources": ["returns"]})
+    t.user("y", "asdfgh", "nlu_fallback")
+    t.bot("y", NOT_UNDERSTOOD)
+    t.conn.close()
+
+    report = build_report(tmp_path / "tracker.db", store_db, now=NOW)
+
+    assert report.unanswered == [("do you engrave knives?", 2),
+                                 ("order hl-### for [email] never came, call ###", 1)]
+    assert report.fallback_turns == 4  # the unanswered three and the message that was not understood
+    page = render_html(report)
+    assert "Questions the assistant could not answer" in page and "do you engrave knives?" in page
+    assert "jane.doe" not in page and "123456" not in page
+
+
 def test_days_keeps_only_the_period(tracker_db: Path, store_db: Path) -> None:
     report = build_report(tracker_db, store_db, days=1, now=NOW)
 

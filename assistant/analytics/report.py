@@ -19,6 +19,9 @@ Definitions (the page says the same in plain words):
 - search turn: a user turn with intent `search_products` or `refine_search`. A search with no results is a search
   turn the assistant answered with a `product_list` payload whose `total` is 0; they are grouped by what the shopper
   typed (lower-cased, spaces collapsed).
+- unanswered question: a user turn the assistant answered with an `answer` payload of kind `unknown` (it found
+  nothing in the store's knowledge); grouped by what the shopper typed, with e-mail addresses and numbers of
+  three or more digits masked, as wordings to add to a knowledge section's `asked` list or topics to write.
 - funnel: conversations with a search turn; of those, the ones that added a product to the cart (a live `cart`
   interaction, or an item still in their cart); of those, the ones that placed a live order. Search-to-cart =
   added to cart / searched; cart-to-checkout = ordered / added to cart. Synthetic interactions and demo orders are
@@ -34,6 +37,7 @@ import base64
 import html
 import io
 import json
+import re
 import sqlite3
 import time
 from collections import Counter
@@ -76,6 +80,7 @@ class Turn:
     text: str
     fallback: bool = False
     no_results: bool = False
+    unanswered: bool = False
 
     @property
     def search(self) -> bool:
@@ -142,6 +147,7 @@ class Report:
     search_turns: int
     empty_search_turns: int
     empty_searches: list[tuple[str, int]]  # the shopper's text and how often, most frequent first
+    unanswered: list[tuple[str, int]]  # the same for questions the knowledge had no answer to (masked)
     feedback: dict[str, Votes]  # per kind rated
     thumbs_down: list[ThumbsDown]  # latest first
     handoffs: dict[str, Handoffs]  # per reason
@@ -214,11 +220,21 @@ def _note_reply(turn: Turn, bot: dict[str, Any], last_action: str | None) -> Non
     """Mark the turn as a fallback or an empty search from one of the assistant's replies to it."""
     custom = (bot.get("data") or {}).get("custom")
     custom = custom if isinstance(custom, dict) else {}
-    if (str(bot.get("text") or "").strip() == NOT_UNDERSTOOD
-            or (last_action == ANSWER_ACTION and custom.get("type") == "answer" and custom.get("kind") == "unknown")):
+    if last_action == ANSWER_ACTION and custom.get("type") == "answer" and custom.get("kind") == "unknown":
+        turn.unanswered = True
+    if str(bot.get("text") or "").strip() == NOT_UNDERSTOOD or turn.unanswered:
         turn.fallback = True
     if turn.search and custom.get("type") == "product_list" and custom.get("total") == 0:
         turn.no_results = True
+
+
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
+_LONG_NUMBER = re.compile(r"\d{3,}")
+
+
+def _masked(text: str) -> str:
+    """A question as the owner may read it: no e-mail address, order number or phone number of the shopper's."""
+    return _LONG_NUMBER.sub("###", _EMAIL.sub("[email]", text))
 
 
 def _funnel(store: sqlite3.Connection, turns: list[Turn]) -> Funnel:
@@ -281,6 +297,7 @@ def build_report(tracker_path: Path, store_path: Path, days: int | None = None,
         day[0] += 1
         day[1] += turn.fallback
     empty = Counter(" ".join(t.text.lower().split()) for t in turns if t.no_results)
+    unanswered = Counter(_masked(" ".join(t.text.lower().split())) for t in turns if t.unanswered)
     return Report(
         since=None if since is None else datetime.fromtimestamp(since, timezone.utc),
         made_at=made_at,
@@ -293,6 +310,7 @@ def build_report(tracker_path: Path, store_path: Path, days: int | None = None,
         search_turns=sum(t.search for t in turns),
         empty_search_turns=sum(empty.values()),
         empty_searches=empty.most_common(TOP_EMPTY_SEARCHES),
+        unanswered=unanswered.most_common(TOP_EMPTY_SEARCHES),
         feedback=feedback,
         thumbs_down=thumbs_down,
         handoffs=handoffs,
@@ -460,6 +478,18 @@ def _empty_search_section(report: Report) -> str:
         _table(["What the shopper typed", "Times"], [[text, n] for text, n in report.empty_searches]))
 
 
+def _unanswered_section(report: Report) -> str:
+    heading = "Questions the assistant could not answer"
+    if not report.unanswered:
+        return _section(heading, _empty("The store's knowledge answered every question it was asked."))
+    return _section(
+        heading,
+        _note("Questions the assistant found nothing about in the store's policies, FAQ or product data, most "
+              "frequent first (e-mail addresses and long numbers masked). If a knowledge section answers one, add "
+              "its wording to that section's asked list in knowledge/; if none does, consider writing one."),
+        _table(["What the shopper asked", "Times"], [[text, n] for text, n in report.unanswered]))
+
+
 def _handoff_section(report: Report) -> str:
     heading = "Handed over to your team"
     if not report.handoffs:
@@ -488,7 +518,8 @@ table { border-collapse: collapse; margin: 0.5rem 0; } td, th { border-bottom: 1
 def render_html(report: Report) -> str:
     """The whole page: plain-language headings, one sentence under each chart, every string from data escaped."""
     sections = [_overview(report), _intent_mix(report), _fallbacks(report), _funnel_section(report),
-                _feedback_section(report), _empty_search_section(report), _handoff_section(report)]
+                _feedback_section(report), _empty_search_section(report), _unanswered_section(report),
+                _handoff_section(report)]
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>Harbor Lane assistant report</title><style>{_STYLE}</style></head><body>"
             f"<h1>How the shopping assistant is doing</h1>{_note(_period(report))}{''.join(sections)}</body></html>\n")

@@ -73,6 +73,12 @@ def test_the_nlu_topic_lets_a_terse_question_find_its_section() -> None:
     assert Answerer(None).answer("how long?", topic="refunds").sources == ("Refunds",)
 
 
+def test_a_wrong_nlu_topic_does_not_override_the_section_the_question_matches() -> None:
+    """The NLU tags one word: "ship it back" reads as shipping, though the question is about returns."""
+    answer = Answerer(None).answer("how much does it cost to return something?", topic="shipping")
+    assert "$5.99" in answer.text and "Shipping costs and delivery times" not in answer.sources
+
+
 def test_sections_become_named_passages_with_their_keywords() -> None:
     passages = parse_markdown("# Doc\nintro\n## Returns\n<!-- topic: returns; keywords: send back, worn -->\n"
                               "Thirty days.\n## Rewards\nPoints.\n", "faq.md", "FAQ: {title}")

@@ -131,8 +131,13 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
              passages: Sequence[Passage] | None = None, *, topic: str | None = None,
              relevant_only: bool = True) -> list[Hit]:
     """The `k` best relevant passages for `question` among the store's passages (or `passages`) plus `extra` (a
-    product's own passages), best first; with `relevant_only=False`, the best whether relevant or not. A `topic`
-    the NLU recognised ("refunds") makes that topic's passages relevant and puts them first."""
+    product's own passages), best first; with `relevant_only=False`, the best whether relevant or not.
+
+    A `topic` the NLU recognised ("refunds") counts only when no passage is relevant on the question's own
+    evidence: then it makes that topic's passages relevant and puts them first, so a terse follow-up ("how
+    long?") still finds its section. It never overrides a section the question itself matches: the NLU tags one
+    word ("ship it back" -> shipping), where the question's words and declared phrasings weigh all of it
+    (benchmarks/answers: the override cost two questions and gained none over five question sets)."""
     pool = list(store_passages() if passages is None else passages) + list(extra)
     if not pool or not question.strip():
         return []
@@ -142,7 +147,6 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     asked = np.array([_asked_similarity(p, question_vector) for p in pool])
     padded = " " + " ".join(_WORD.findall(question.lower())) + " "
     keyword = [_has_keyword(p, padded) for p in pool]
-    topical = [bool(topic) and p.topic == topic for p in pool]
     by_meaning = np.argsort(-np.maximum(similarity, asked), kind="stable")
     by_words = sorted(range(len(pool)), key=lambda i: -bm25[i])
     fused = np.zeros(len(pool))
@@ -151,9 +155,15 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     for rank, i in enumerate(by_words):
         if bm25[i] > 0:
             fused[i] += 1 / (RRF_K + rank + 1)
-    fused += np.array(topical, dtype=float)  # above any rank-fusion score (at most 2 / 61)
     focus = len(pool) - len(extra)
-    hits = [Hit(pool[i], float(fused[i]), float(similarity[i]), float(bm25[i]), keyword[i], i >= focus,
-                topical[i], float(asked[i]))
-            for i in sorted(range(len(pool)), key=lambda i: -fused[i])]
+
+    def ranked(topical: list[bool]) -> list[Hit]:
+        boosted = fused + np.array(topical, dtype=float)  # above any rank-fusion score (at most 2 / 61)
+        return [Hit(pool[i], float(boosted[i]), float(similarity[i]), float(bm25[i]), keyword[i], i >= focus,
+                    topical[i], float(asked[i]))
+                for i in sorted(range(len(pool)), key=lambda i: -boosted[i])]
+
+    hits = ranked([False] * len(pool))
+    if topic and not any(h.relevant for h in hits):
+        hits = ranked([p.topic == topic for p in pool])
     return [h for h in hits if h.relevant or not relevant_only][:k]

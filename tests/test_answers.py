@@ -17,8 +17,9 @@ from assistant.generate.answer import (SYSTEM_PROMPT, UNKNOWN_REPLY, Answerer, _
 from assistant.generate.backends import (BackendUnavailable, Completion, OpenAICompatible, WithFallback,
                                          backend_from_spec, bundled_smollm2)
 from assistant.generate.guard import check
-from assistant.knowledge.documents import parse_markdown, product_passages, store_passages
-from assistant.knowledge.retrieval import _has_keyword, retrieve
+from assistant.knowledge.documents import (parse_markdown, parse_synonyms, product_passages, store_passages,
+                                           store_synonyms)
+from assistant.knowledge.retrieval import _has_keyword, retrieve, with_store_terms
 from assistant.search import embeddings
 
 pytestmark = pytest.mark.skipif(not embeddings.encoder_available(), reason="sentence-transformers not installed")
@@ -115,6 +116,27 @@ def test_the_quote_comes_from_the_section_that_declares_the_question() -> None:
     declares the question and says what standard shipping costs."""
     answer = Answerer(None).answer("how much is standard shipping?")
     assert "$4.99" in answer.text and answer.sources == ("Shipping costs and delivery times",)
+
+
+def test_synonym_lines_map_shoppers_words_to_the_store_term(tmp_path: Path) -> None:
+    assert parse_synonyms("# Words\nintro: not a line\n- Express: fast, Next Day ,\n- free: waive\n") == {
+        "express": ("fast", "next day"), "free": ("waive",)}
+    assert store_synonyms(tmp_path) == {}  # a knowledge folder without the file: no synonyms, no error
+
+
+@pytest.mark.parametrize("question, added", [
+    ("what's the price of the speedy option?", "express"), ("the carafe arrived smashed", "defective"),
+    ("can I trade them for the next size up?", "exchange"), ("how do I get to a real person?", "support"),
+])
+def test_a_question_is_searched_with_the_store_term_for_a_shoppers_word(question: str, added: str) -> None:
+    assert with_store_terms(question).split()[-1] == added
+    assert with_store_terms("do you sell fasteners?") == "do you sell fasteners?"  # whole words only
+
+
+def test_a_shoppers_word_picks_the_sentence_with_the_store_term() -> None:
+    """"speedy" shares no word with "express", and alone the standard-shipping sentence is closer in meaning."""
+    answer = Answerer(None).answer("what's the price for the speedy shipping option?")
+    assert "Express shipping takes 1-2 business days and costs $14.99" in answer.text
 
 
 def test_every_declared_question_finds_its_own_section() -> None:

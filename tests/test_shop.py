@@ -189,7 +189,8 @@ def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):
 
 
 SHELL = {"id": "P9", "title": "Ridge Shell", "final_price": 129.0, "price": 129.0, "sale_price": None,
-         "description": "A light shell.", "specs": {"weight_g": 310, "stretch": True, "upper": "nylon"},
+         "description": "A light shell.", "specs": {"weight_g": 310, "stretch": True, "upper": "nylon",
+                                                   "battery_life_h": 20},
          "reviews": [{"text": "Packs down small enough to live in my bag."},
                      {"text": "Roomy fit, it runs large."}, {"text": "Roomy fit, it runs large."}]}
 
@@ -201,6 +202,7 @@ SHELL = {"id": "P9", "title": "Ridge Shell", "final_price": 129.0, "price": 129.
     ("does it stretch?", "stretch: yes"),  # a spec named by the question itself
     ("what is the upper made of?", "upper: nylon"),
     ("does it run small?", 'say: "Roomy fit, it runs large."'),  # once, and not "packs down small"
+    ("will it get through a long flight without charging?", "battery life: 20 hours"),
 ])
 def test_product_questions_reach_the_data_they_ask_about(question: str, answer: str):
     reply = product_qa.answer(SHELL, question)

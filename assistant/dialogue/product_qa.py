@@ -10,7 +10,8 @@ from assistant.dialogue.render import money, spec_label, spec_text, the
 SPEC_WORDS: dict[str, tuple[str, ...]] = {
     "waterproof": ("waterproof", "water_resistance"), "water": ("waterproof", "water_resistance"),
     "rain": ("waterproof",), "heavy": ("weight",), "weight": ("weight",), "weigh": ("weight",),
-    "light": ("weight",), "battery": ("battery",), "charge": ("battery",), "last": ("battery", "keeps"),
+    "light": ("weight",), "battery": ("battery",), "charge": ("battery",), "charging": ("battery",),
+    "last": ("battery", "keeps"),
     "hot": ("keeps_hot",), "cold": ("keeps_cold",), "warm": ("temp_rating", "fill", "insulation", "keeps_hot"),
     "temperature": ("temp_rating",), "big": ("capacity", "packed_size"), "capacity": ("capacity",),
     "hold": ("capacity",), "fit": ("capacity", "compatible"), "people": ("capacity_persons",),

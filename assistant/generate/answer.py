@@ -17,7 +17,7 @@ import numpy as np
 from assistant.generate.backends import Backend, BackendUnavailable, Completion
 from assistant.generate.guard import check
 from assistant.knowledge.documents import Passage, product_passages, split_sentences
-from assistant.knowledge.retrieval import Hit, retrieve, vector, words
+from assistant.knowledge.retrieval import Hit, retrieve, vector, with_store_terms, words
 
 SYSTEM_PROMPT = (
     "You are the Harbor Lane store assistant. Answer the customer's question in one or two short sentences, "
@@ -68,7 +68,7 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2) -> tuple
     else its best sentences, quoted verbatim in their original order. A sentence that leans on the one before it
     ("It is free on orders of $50...") brings that one along. A bare "Yes." or "No." is left out: it answers the
     question the passage was written for, which need not be the shopper's."""
-    question_words = set(words(question))
+    question_words = set(words(with_store_terms(question)))
     candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]
     texts = [p.sentences[n] for p, n in candidates]
     paraphrased = [h.asked for h in hits for _ in h.passage.sentences]

@@ -89,6 +89,23 @@ def store_passages(folder: Path | None = None) -> tuple[Passage, ...]:
     return tuple(passages)
 
 
+SYNONYMS_FILE = "synonyms.md"
+_SYNONYM_LINE = re.compile(r"^- (?P<term>[^:]+):(?P<words>.+)$", re.MULTILINE)
+
+
+def parse_synonyms(markdown: str) -> dict[str, tuple[str, ...]]:
+    """`- express: fast, speedy` lines as {"express": ("fast", "speedy")}, lower-cased."""
+    return {m.group("term").strip().lower(): tuple(w.strip().lower() for w in m.group("words").split(",") if w.strip())
+            for m in _SYNONYM_LINE.finditer(markdown)}
+
+
+@lru_cache(maxsize=4)
+def store_synonyms(folder: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """The store's term for each word shoppers use instead (knowledge/synonyms.md; none when it is missing)."""
+    path = Path(folder or settings().knowledge_dir) / SYNONYMS_FILE
+    return parse_synonyms(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def product_passages(product: dict) -> list[Passage]:
     """A product's description, specs and reviews as passages named after it, so "does it run small?" can be
     answered (and attributed) from the product's own data."""

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from assistant.knowledge.documents import Passage, store_passages
+from assistant.knowledge.documents import Passage, store_passages, store_synonyms
 
 RRF_K = 60  # the usual constant: damps the gap between rank 1 and rank 2
 MIN_SIMILARITY = 0.50  # cosine below which a passage does not answer the question (benchmarks/answers calibrates)
@@ -45,6 +45,21 @@ def words(text: str) -> list[str]:
             w = w[:-1]
         out.append(w)
     return out
+
+
+@lru_cache(maxsize=256)
+def _synonym_pattern(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])")
+
+
+def with_store_terms(question: str) -> str:
+    """The question followed by the store's term for each shopper's word in it (knowledge/synonyms.md): "speedy
+    shipping" is searched as "speedy shipping express". Only words are matched this way; meaning is compared on
+    the question as written."""
+    lowered = question.lower()
+    terms = [term for term, phrases in store_synonyms().items()
+             if any(_synonym_pattern(p).search(lowered) for p in phrases)]
+    return " ".join([question, *terms])
 
 
 @dataclass(frozen=True)
@@ -141,11 +156,12 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     pool = list(store_passages() if passages is None else passages) + list(extra)
     if not pool or not question.strip():
         return []
-    bm25 = BM25([_words_of(p) for p in pool]).scores(words(question))
+    searched = with_store_terms(question)
+    bm25 = BM25([_words_of(p) for p in pool]).scores(words(searched))
     question_vector = vector(question)
     similarity = np.array([_similarity(p, question_vector) for p in pool])
     asked = np.array([_asked_similarity(p, question_vector) for p in pool])
-    padded = " " + " ".join(_WORD.findall(question.lower())) + " "
+    padded = " " + " ".join(_WORD.findall(searched.lower())) + " "
     keyword = [_has_keyword(p, padded) for p in pool]
     by_meaning = np.argsort(-np.maximum(similarity, asked), kind="stable")
     by_words = sorted(range(len(pool)), key=lambda i: -bm25[i])

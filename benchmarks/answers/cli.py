@@ -66,12 +66,18 @@ def _contains(text: str, expected: str) -> bool:
     return any(option.strip().lower() in text.lower() for option in expected.split("|"))
 
 
+def _says(text: str, phrase: str) -> bool:
+    """Whether `text` holds `phrase` as whole words: "Unopened skincare can be returned" does not say "opened
+    skincare can be returned"."""
+    return re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", text.lower()) is not None
+
+
 def unsupported_claim(answer: Answer, case: Case, knowledge: str) -> str | None:
     """Why the answer states something the store's knowledge doesn't, judged independently of the guard: a
     forbidden claim from the question set, a number found nowhere in the knowledge, or the assistant's own
     instructions."""
     for wrong in case.forbid:
-        if wrong.lower() in answer.text.lower():
+        if _says(answer.text, wrong):
             return f"forbidden claim {wrong!r}"
     known = {n.replace(",", "") for n in _NUMBER.findall(knowledge)}
     stray = [n for n in _NUMBER.findall(answer.text) if n.replace(",", "") not in known]

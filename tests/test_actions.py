@@ -100,6 +100,7 @@ def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
 @pytest.mark.parametrize("text, intent, fact", [
     ("can I return an opened moisturizer?", "return_request", "Opened skincare products cannot be returned"),
     ("I placed an order 3 hours ago, can I still change it?", "cancel_order", "within 1 hour"),
+    ("these boots came 20 days ago and pinch, can i still send them back", "return_request", "30 days"),
 ])
 def test_a_question_that_starts_an_order_task_is_answered_from_the_policy_first(text, intent, fact, monkeypatch):
     """"Can I ...?" is answered before the form asks for the order number; the task still starts."""
@@ -113,6 +114,7 @@ def test_a_question_that_starts_an_order_task_is_answered_from_the_policy_first(
 
 @pytest.mark.parametrize("text, intent", [
     ("I want to return my boots", "return_request"),  # a request, not a question
+    ("please cancel the order I just placed, I changed my mind", "cancel_order"),
     ("can you cancel HL-123456?", "cancel_order"),  # names its order: straight to the task
     ("where is my order?", "order_status"),
 ])

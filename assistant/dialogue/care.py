@@ -19,7 +19,10 @@ NO_PAYMENT = "No payment is taken in this chat; you'll get a secure payment link
 
 # The policy topic a question about each order task is answered from ("can I return opened skincare?").
 POLICY_TOPICS = {"return": "returns", "cancel": "order_changes", "change": "order_changes"}
-_QUESTION = re.compile(r"\?\s*$|^\s*(?:can|could|may|do|does|is|are|will|would|should|how|what|when|why)\b",
+# A question, with or without its question mark: a question word first, or an asking clause anywhere ("these came
+# 20 days ago, can i still send them back").
+_QUESTION = re.compile(r"\?\s*$|^\s*(?:can|could|may|do|does|is|are|will|would|should|how|what|when|why)\b"
+                       r"|\b(?:can|could|may|do|does|is|are|will|would|should) (?:i|you|we|it|they|this|these|that)\b",
                        re.IGNORECASE)
 
 

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.dialogue.render import money, spec_label, spec_text, the
+from assistant.knowledge.documents import capitalised
 
 # Words a shopper uses -> fragments of spec keys that answer them.
 SPEC_WORDS: dict[str, tuple[str, ...]] = {
@@ -62,7 +63,7 @@ def answer(product: dict, question: str) -> ProductAnswer:
     q = question.lower()
     words = _WORDS.findall(q)
     name = the(product["title"])
-    cap = name[0].upper() + name[1:]
+    cap = capitalised(name)
     if _PRICE.search(q):
         return ProductAnswer(f"{cap} costs {money(product['final_price'])}"
                              + (f", on sale from {money(product['price'])}." if product.get("sale_price") else "."),

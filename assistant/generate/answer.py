@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.generate.backends import Backend, BackendUnavailable, Completion
 from assistant.generate.guard import check
-from assistant.knowledge.documents import Passage, product_passages, split_sentences
+from assistant.knowledge.documents import Passage, capitalised, product_passages, split_sentences
 from assistant.knowledge.retrieval import Hit, retrieve, vector, with_store_terms, words
 
 SYSTEM_PROMPT = (
@@ -166,8 +166,7 @@ _VERDICT = re.compile(r"^(?:yes|no)\s*[,.!;:-]\s*", re.IGNORECASE)
 def _draft_text(text: str) -> str:
     """The model's text without a preamble ("The answer to your question is:"), an echoed source label or an
     opening verdict (`_VERDICT`: the facts that follow answer on their own), capitalised."""
-    text = _VERDICT.sub("", _PREAMBLE.sub("", " ".join(text.split()), count=1), count=1)
-    return text[:1].upper() + text[1:]
+    return capitalised(_VERDICT.sub("", _PREAMBLE.sub("", " ".join(text.split()), count=1), count=1))
 
 
 def _first_sentences(text: str, limit: int = DRAFT_SENTENCES) -> str:

@@ -49,7 +49,8 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
-def _capitalised(text: str) -> str:
+def capitalised(text: str) -> str:
+    """The text with its first letter upper-cased and the rest as written ("iPhone" inside stays "iPhone")."""
     return text[:1].upper() + text[1:]
 
 
@@ -120,7 +121,7 @@ def product_passages(product: dict) -> list[Passage]:
     if specs:
         # One sentence per spec (capitalised, so the sentence splitter sees it): a quote can then be "Waterproof:
         # yes." rather than the whole list, whose vector is too diluted to beat the description's first line.
-        text = " ".join(f"{_capitalised(spec_text(k, v))}." for k, v in specs.items())
+        text = " ".join(f"{capitalised(spec_text(k, v))}." for k, v in specs.items())
         asked_as = tuple(w for w, fragments in SPEC_WORDS.items() if any(f in k for f in fragments for k in specs))
         passages.append(Passage(f"product:{pid}#specs", f"{title}: specifications", text, keywords=asked_as))
     for n, review in enumerate(product.get("reviews") or []):

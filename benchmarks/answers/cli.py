@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -101,10 +102,13 @@ def judge(answer: Answer, case: Case, knowledge: str) -> dict[str, bool]:
 def _knowledge(product: dict | None, *fixed: str) -> str:
     """What an answer may state: the store's policies, the product's data for a product question, and any `fixed`
     texts of the assistant's own (its "didn't catch that" reply gives examples with prices and sizes)."""
-    texts = [p.text for p in store_passages()]
-    if product:
-        texts += [p.text for p in product_passages(product)]
-    return " ".join([*texts, *fixed])
+    texts = [p.text for p in product_passages(product)] if product else []
+    return " ".join([_store_knowledge(), *texts, *fixed])
+
+
+@lru_cache(maxsize=1)
+def _store_knowledge() -> str:
+    return " ".join(p.text for p in store_passages())
 
 
 def _products(cases: Sequence[Case], catalog: Path) -> dict[str, dict]:

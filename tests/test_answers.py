@@ -472,3 +472,26 @@ def test_the_benchmark_judges_a_forbidden_claim_by_whole_words() -> None:
     assert unsupported_claim(true_policy, case, "Unopened skincare can be returned within 30 days.") is None
     claim = Answer("Yes, opened skincare can be returned.", "extractive")
     assert unsupported_claim(claim, case, "") == "forbidden claim 'opened skincare can be returned'"
+
+
+def test_the_first_question_embeds_the_knowledge_in_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One text at a time, the first question after a start took seconds (hundreds of passage texts)."""
+    import numpy as np
+
+    from assistant.knowledge import retrieval
+    from assistant.search import embeddings as encoder_module
+
+    calls: list[int] = []
+    rng = np.random.default_rng(0)
+
+    def counting_encode(texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        rows = rng.normal(size=(len(texts), 8)).astype(np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    monkeypatch.setattr(encoder_module, "encode", counting_encode)
+    monkeypatch.setattr(retrieval, "_VECTORS", type(retrieval._VECTORS)())
+    Answerer(None).answer("how long do refunds take?")
+    assert len(calls) == 1 and calls[0] > 100
+    Answerer(None).answer("how long do refunds take?")
+    assert len(calls) == 1  # everything cached

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
@@ -111,12 +112,32 @@ def _words_of(passage: Passage) -> list[str]:
     return words(" ".join([_searchable(passage), *passage.asked]))
 
 
-@lru_cache(maxsize=4096)
-def vector(text: str) -> np.ndarray:
-    """The MiniLM vector of a text, cached: passages and their sentences are embedded once per process."""
+_VECTORS: OrderedDict[str, np.ndarray] = OrderedDict()  # text -> MiniLM vector, least recently used first
+_VECTORS_KEPT = 4096  # the store's passages, sentences and declared questions, and recently asked-about products
+_VECTORS_LOCK = threading.Lock()  # the action server answers in executor threads
+
+
+def vectors(texts: Sequence[str]) -> list[np.ndarray]:
+    """The MiniLM vector of each text, cached per process. The texts not cached yet are encoded in one batch: the
+    first question after a start embeds a few hundred passage texts, which one at a time took seconds."""
     from assistant.search.embeddings import encode
 
-    return encode([text])[0]
+    with _VECTORS_LOCK:
+        found = {t: _VECTORS[t] for t in texts if t in _VECTORS}
+    missing = list(dict.fromkeys(t for t in texts if t not in found))
+    if missing:
+        found.update(zip(missing, encode(missing)))
+    with _VECTORS_LOCK:
+        for text, value in found.items():
+            _VECTORS[text] = value
+            _VECTORS.move_to_end(text)
+        while len(_VECTORS) > _VECTORS_KEPT:
+            _VECTORS.popitem(last=False)
+    return [found[t] for t in texts]
+
+
+def vector(text: str) -> np.ndarray:
+    return vectors([text])[0]
 
 
 def _similarity(passage: Passage, question: np.ndarray) -> float:
@@ -158,7 +179,7 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
         return []
     searched = with_store_terms(question)
     bm25 = BM25([_words_of(p) for p in pool]).scores(words(searched))
-    question_vector = vector(question)
+    question_vector = vectors([question, *(t for p in pool for t in (_searchable(p), *p.sentences, *p.asked))])[0]
     similarity = np.array([_similarity(p, question_vector) for p in pool])
     asked = np.array([_asked_similarity(p, question_vector) for p in pool])
     padded = " " + " ".join(_WORD.findall(searched.lower())) + " "

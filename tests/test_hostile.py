@@ -1,7 +1,9 @@
 """The hostile corpus (tests/hostile.py) through the real servers, over REST and over the web chat's socket.io.
 
-Every input must get an answer (no 5xx, no silence) within 2 s, reflect no markup, leak no other customer's
+Every input must get an answer (no 5xx, no silence) within 5 s, reflect no markup, leak no other customer's
 data, and leave the store as it was: no order placed, no cart line outside the allowed quantities or catalog.
+The time bound catches a hang or runaway work on hostile input (a backtracking regex takes minutes), not speed:
+replies take about 0.05 s, and one took 2.6 s once on a busy CI machine. Speed is measured by benchmarks.load.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from channels import QUIET_COMMANDS
 from tests.hostile import corpus
 from tests.servers import LiveAssistant, running_assistant
 
-REPLY_WITHIN_S = 2.0
+REPLY_WITHIN_S = 5.0
 REFLECTED = ("<script", "onerror=", "<img", "<svg", "<iframe", "javascript:alert")
 OTHER_CUSTOMERS = sorted({order.email for order in DEMO_ORDERS})
 ENTRIES = corpus()

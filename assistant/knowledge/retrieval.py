@@ -13,7 +13,7 @@ import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -140,15 +140,15 @@ def vector(text: str) -> np.ndarray:
     return vectors([text])[0]
 
 
-def _similarity(passage: Passage, question: np.ndarray) -> float:
+def _similarity(passage: Passage, question: np.ndarray, vector_of: Mapping[str, np.ndarray]) -> float:
     """The closest of the passage as a whole and each of its sentences: a short question matches the one
     sentence that answers it better than a paragraph that also covers three other things."""
     texts = [_searchable(passage), *passage.sentences]
-    return max(float(vector(t) @ question) for t in texts)
+    return max(float(vector_of[t] @ question) for t in texts)
 
 
-def _asked_similarity(passage: Passage, question: np.ndarray) -> float:
-    return max((float(vector(q) @ question) for q in passage.asked), default=0.0)
+def _asked_similarity(passage: Passage, question: np.ndarray, vector_of: Mapping[str, np.ndarray]) -> float:
+    return max((float(vector_of[q] @ question) for q in passage.asked), default=0.0)
 
 
 @lru_cache(maxsize=2048)
@@ -179,9 +179,11 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
         return []
     searched = with_store_terms(question)
     bm25 = BM25([_words_of(p) for p in pool]).scores(words(searched))
-    question_vector = vectors([question, *(t for p in pool for t in (_searchable(p), *p.sentences, *p.asked))])[0]
-    similarity = np.array([_similarity(p, question_vector) for p in pool])
-    asked = np.array([_asked_similarity(p, question_vector) for p in pool])
+    texts = [question, *(t for p in pool for t in (_searchable(p), *p.sentences, *p.asked))]
+    vector_of = dict(zip(texts, vectors(texts)))  # one cache visit (and one batch for new texts) per question
+    question_vector = vector_of[question]
+    similarity = np.array([_similarity(p, question_vector, vector_of) for p in pool])
+    asked = np.array([_asked_similarity(p, question_vector, vector_of) for p in pool])
     padded = " " + " ".join(_WORD.findall(searched.lower())) + " "
     keyword = [_has_keyword(p, padded) for p in pool]
     by_meaning = np.argsort(-np.maximum(similarity, asked), kind="stable")

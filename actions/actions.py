@@ -62,7 +62,9 @@ if os.environ.get("HARBOR_WARM_START") == "1":  # set by scripts/run.sh (and the
         # models here would leave each of them a half-imported library. Each worker warms its own copy instead.
         os.register_at_fork(after_in_child=_start_warm_up_in_worker)
     else:
-        _start_warm_up()
+        # One worker: warm up before rasa-sdk starts listening, so /health answers only once the first question
+        # is as quick as the rest (in a thread, /health was up ~1.5 s before the knowledge was embedded).
+        _warm_up()
 
 
 def _state(tracker: Tracker) -> ConversationState:

@@ -122,3 +122,21 @@ def test_a_plain_order_request_goes_straight_to_the_form(text, intent, monkeypat
     from actions.care import ActionStartOrderTask
 
     assert _run(ActionStartOrderTask(), _tracker(text, intent), monkeypatch) == []
+
+
+def test_a_warm_start_with_one_worker_finishes_warming_before_the_server_can_listen():
+    """rasa-sdk imports the actions, then starts listening: with one worker the warm-up must be done by the end of
+    the import, so /health never answers while the first question would still wait for the knowledge."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import actions.actions as a, assistant.knowledge.retrieval as r; "
+             "print(a.answerer.cache_info().currsize, len(r._VECTORS))")
+    env = {**os.environ, "HARBOR_WARM_START": "1", "ACTION_SERVER_SANIC_WORKERS": "1", "HARBOR_GENERATOR": "none",
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=DOMAIN.parent, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    answerers, vectors = map(int, done.stdout.split()[-2:])
+    assert answerers == 1 and vectors > 100  # the pipeline was built and the store's knowledge embedded

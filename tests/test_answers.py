@@ -474,6 +474,26 @@ def test_the_benchmark_judges_a_forbidden_claim_by_whole_words() -> None:
     assert unsupported_claim(claim, case, "") == "forbidden claim 'opened skincare can be returned'"
 
 
+
+def test_the_benchmark_judges_catalog_facts_and_typing_examples_as_no_claim_and_invented_numbers_as_one() -> None:
+    """Through the assistant, a product list states the catalog's prices and a hint suggests what to type; neither
+    is an invented fact. A price found in neither the store's knowledge nor the listed products' rows still is."""
+    from benchmarks.answers.cli import Answer, Case, _catalog_rows, _listed, unsupported_claim
+
+    catalog = Path(__file__).resolve().parents[1] / "catalog" / "harborlane.db"
+    if not catalog.exists():
+        pytest.skip("the demo catalog is built by scripts/setup.sh")
+    title, row = _catalog_rows(catalog)[0]
+    case = Case("unanswerable", "recommend me a restaurant")
+    price = next(n for n in row.split() if "." in n and n.replace(".", "").isdigit())
+    listing = Answer(f"Popular right now:\n1. {title} - ${price}", "reply")
+    assert unsupported_claim(listing, case, "") is not None  # without the catalog, its price is unknown
+    assert unsupported_claim(listing, case, " ".join(_listed(listing.text, catalog))) is None
+    hint = Answer('Which product do you mean? Search for something first, e.g. "show me tents for 4 people".', "reply")
+    assert unsupported_claim(hint, case, "") is None
+    invented = Answer(f"{title} is $1234.56 today only.", "reply")
+    assert "1234.56" in unsupported_claim(invented, case, " ".join(_listed(invented.text, catalog)))
+
 def test_the_first_question_embeds_the_knowledge_in_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     """One text at a time, the first question after a start took seconds (hundreds of passage texts)."""
     import numpy as np

@@ -12,11 +12,13 @@ import argparse
 import re
 import resource
 import shlex
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -32,6 +34,9 @@ from benchmarks.nlu import report
 QUESTIONS = Path(__file__).with_name("questions.yml")
 DEFAULT_OUT = Path("docs/benchmarks.md")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Numbers that state nothing: what the assistant suggests typing (`e.g. "show me tents for 4 people"`), an example
+# of a request, and the ordinals of a list ("1. ...").
+_NOT_CLAIMS = re.compile(r"\be\.g\. \"[^\"]*\"|^\s*\d+\.\s", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,8 @@ def unsupported_claim(answer: Answer, case: Case, knowledge: str) -> str | None:
         if _says(answer.text, wrong):
             return f"forbidden claim {wrong!r}"
     known = {n.replace(",", "") for n in _NUMBER.findall(knowledge)}
-    stray = [n for n in _NUMBER.findall(answer.text) if n.replace(",", "") not in known]
+    stated = _NOT_CLAIMS.sub("", answer.text)
+    stray = [n for n in _NUMBER.findall(stated) if n.replace(",", "") not in known]
     if stray:
         return f"number(s) not in the knowledge: {', '.join(stray)}"
     if SYSTEM_PROMPT[:60].lower() in answer.text.lower():
@@ -178,8 +184,23 @@ def run_assistant(cases: Sequence[Case], catalog: Path, progress: bool = True) -
     for n, (answer, seconds) in enumerate(ask_all(cases, result), 1):
         result.latencies.append(seconds)
         product = products.get(cases[n - 1].product or "")
-        _record(result, n, cases, answer, _knowledge(product, *REFUSALS), progress)
+        _record(result, n, cases, answer, _knowledge(product, *REFUSALS, *_listed(answer.text, catalog)), progress)
     return result
+
+
+def _listed(text: str, catalog: Path) -> list[str]:
+    """The catalog rows of the products a reply names: a product list (an off-topic question answered with
+    popular products) states their prices and ratings, which are the catalog's facts, not invented ones. Whether
+    the list answers the question is judged apart."""
+    return [row for title, row in _catalog_rows(catalog) if title in text]
+
+
+@lru_cache(maxsize=1)
+def _catalog_rows(catalog: Path) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)) as db:
+        db.row_factory = sqlite3.Row
+        return [(row["title"], " ".join(str(value) for value in tuple(row)))
+                for row in db.execute("SELECT * FROM products")]
 
 
 def load_times() -> tuple[float, float]:

@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.knowledge.documents import split_sentences
-from assistant.knowledge.retrieval import vector, words
+from assistant.knowledge.retrieval import vectors, words
 
 MIN_SENTENCE_SUPPORT = 0.62  # cosine to the closest source sentence (benchmarks/answers calibrates it)
 
@@ -105,9 +105,10 @@ def check(draft: str, sources: Sequence[str], *, instructions: str = "", questio
     support: list[int] = []
     if sentences and source_sentences:
         # A leading "Yes,"/"No," is the answer's verdict, not a claim to match (its polarity is still checked).
-        # Source sentences come from retrieved passages, so retrieval's cache already holds their vectors.
-        vectors = np.stack([vector(t) for t in [_VERDICT.sub("", s) for s in sentences] + list(source_sentences)])
-        similarity = vectors[:len(sentences)] @ vectors[len(sentences):].T
+        # Source sentences come from retrieved passages, so retrieval's cache already holds their vectors; the
+        # draft's sentences are new and are encoded together in one batch.
+        embedded = np.stack(vectors([_VERDICT.sub("", s) for s in sentences] + list(source_sentences)))
+        similarity = embedded[:len(sentences)] @ embedded[len(sentences):].T
         source_numbers = [_numbers(s) for s in source_sentences]
         source_words = [_stems(s) for s in source_sentences]
         everywhere = set().union(*source_words)

@@ -495,6 +495,25 @@ def test_the_benchmark_judges_catalog_facts_and_typing_examples_as_no_claim_and_
     invented = Answer(f"{title} is $1234.56 today only.", "reply")
     assert "1234.56" in unsupported_claim(invented, case, " ".join(_listed(invented.text, catalog)))
 
+
+def test_a_message_is_compared_clause_by_clause_as_well_as_whole() -> None:
+    from assistant.knowledge.retrieval import views
+
+    story = "the toaster arrived with a cracked door - am I paying to ship it back?"
+    assert views(story) == [story, "the toaster arrived with a cracked door", "am I paying to ship it back?"]
+    assert views("how long do refunds take?") == ["how long do refunds take?"]
+    assert views("ok so. when do refunds arrive?") == ["ok so. when do refunds arrive?"]  # "ok so" is no clause
+
+
+@pytest.mark.parametrize("question", [
+    "the blender I got for my mum turned up with a chipped jug and a bent blade. am I paying to ship it back to you?",
+    "the shop sent me a size small hoodie when I ordered a large - do I have to pay to mail it back?",
+])
+def test_the_ask_after_a_story_is_answered_not_the_story(question: str) -> None:
+    """The whole message reads as a shipping or exchange question; its last clause asks who pays for the return."""
+    answer = Answerer(None).answer(question)
+    assert answer.text.startswith("Return shipping is free when the item is defective or we sent the wrong one")
+
 def test_the_first_question_embeds_the_knowledge_in_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     """One text at a time, the first question after a start took seconds (hundreds of passage texts)."""
     import numpy as np

@@ -17,7 +17,7 @@ import numpy as np
 from assistant.generate.backends import Backend, BackendUnavailable, Completion
 from assistant.generate.guard import check
 from assistant.knowledge.documents import Passage, capitalised, product_passages, split_sentences
-from assistant.knowledge.retrieval import Hit, retrieve, vector, vectors, with_store_terms, words
+from assistant.knowledge.retrieval import Hit, closeness, retrieve, vectors, views, with_store_terms, words
 
 SYSTEM_PROMPT = (
     "You are the Harbor Lane store assistant. Answer the customer's question in one or two short sentences, "
@@ -72,7 +72,7 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2) -> tuple
     candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]
     texts = [p.sentences[n] for p, n in candidates]
     paraphrased = [h.asked for h in hits for _ in h.passage.sentences]
-    scores = (np.stack(vectors(texts)) @ vector(question)
+    scores = (closeness(vectors(texts), np.stack(vectors(views(question))))
               + 0.05 * np.array([len(question_words & set(words(t))) for t in texts])
               + PARAPHRASE_WEIGHT * np.array(paraphrased))
     passage = candidates[int(np.argmax(scores))][0]

@@ -63,6 +63,21 @@ def with_store_terms(question: str) -> str:
     return " ".join([question, *terms])
 
 
+# Where a message's clauses part: after a sentence's end, around a dash, and at a comma that opens a new ask
+# ("..., is a refund still possible").
+_CLAUSE = re.compile(r"(?<=[.?!])\s+|\s+[-\u2013\u2014]\s+|(?<=[a-z]),\s+(?=(?:so|but|and|is|are|am|can|do|does|"
+                     r"will|would|how|what|when|where|which|who|any)\b)")
+CLAUSE_WORDS = 3  # content words a clause needs to be compared on its own: "ok so" is no question
+
+
+def views(question: str) -> list[str]:
+    """The question and, when it has several clauses, each clause with CLAUSE_WORDS content words or more. A story
+    before the ask ("thinking of a santoku as a wedding gift. what happens if the handle comes loose?") dilutes
+    the whole message's vector; the ask alone is compared too, and the closer of the two counts."""
+    clauses = [c.strip() for c in _CLAUSE.split(question) if c and len(words(c)) >= CLAUSE_WORDS]
+    return [question, *(c for c in clauses if c != question)] if len(clauses) > 1 else [question]
+
+
 @dataclass(frozen=True)
 class Hit:
     passage: Passage
@@ -136,19 +151,22 @@ def vectors(texts: Sequence[str]) -> list[np.ndarray]:
     return [found[t] for t in texts]
 
 
-def vector(text: str) -> np.ndarray:
-    return vectors([text])[0]
+def closeness(texts: Sequence[np.ndarray], question: np.ndarray) -> np.ndarray:
+    """Each text's cosine to the closest of the question's views (`question`: one row per view)."""
+    return (np.stack(texts) @ question.T).max(axis=1)
 
 
 def _similarity(passage: Passage, question: np.ndarray, vector_of: Mapping[str, np.ndarray]) -> float:
     """The closest of the passage as a whole and each of its sentences: a short question matches the one
     sentence that answers it better than a paragraph that also covers three other things."""
     texts = [_searchable(passage), *passage.sentences]
-    return max(float(vector_of[t] @ question) for t in texts)
+    return float(closeness([vector_of[t] for t in texts], question).max())
 
 
 def _asked_similarity(passage: Passage, question: np.ndarray, vector_of: Mapping[str, np.ndarray]) -> float:
-    return max((float(vector_of[q] @ question) for q in passage.asked), default=0.0)
+    if not passage.asked:
+        return 0.0
+    return float(closeness([vector_of[q] for q in passage.asked], question).max())
 
 
 @lru_cache(maxsize=2048)
@@ -179,9 +197,10 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
         return []
     searched = with_store_terms(question)
     bm25 = BM25([_words_of(p) for p in pool]).scores(words(searched))
-    texts = [question, *(t for p in pool for t in (_searchable(p), *p.sentences, *p.asked))]
+    asks = views(question)
+    texts = [*asks, *(t for p in pool for t in (_searchable(p), *p.sentences, *p.asked))]
     vector_of = dict(zip(texts, vectors(texts)))  # one cache visit (and one batch for new texts) per question
-    question_vector = vector_of[question]
+    question_vector = np.stack([vector_of[v] for v in asks])
     similarity = np.array([_similarity(p, question_vector, vector_of) for p in pool])
     asked = np.array([_asked_similarity(p, question_vector, vector_of) for p in pool])
     padded = " " + " ".join(_WORD.findall(searched.lower())) + " "

@@ -47,13 +47,9 @@ def _warm_up() -> None:
         logger.exception("Warm-up of the answer pipeline failed")
 
 
-def _start_warm_up() -> None:
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
-
-
 def _start_warm_up_in_worker(parent: int = os.getpid()) -> None:
     if os.getppid() == parent:  # a worker rasa-sdk forked, not something a worker forks in turn
-        _start_warm_up()
+        threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 
 
 if os.environ.get("HARBOR_WARM_START") == "1":  # set by scripts/run.sh (and the live smoke test)

@@ -475,7 +475,6 @@ def test_the_benchmark_judges_a_forbidden_claim_by_whole_words() -> None:
     assert unsupported_claim(claim, case, "") == "forbidden claim 'opened skincare can be returned'"
 
 
-
 def test_the_benchmark_judges_catalog_facts_and_typing_examples_as_no_claim_and_invented_numbers_as_one() -> None:
     """Through the assistant, a product list states the catalog's prices and a hint suggests what to type; neither
     is an invented fact. A price found in neither the store's knowledge nor the listed products' rows still is."""
@@ -513,6 +512,7 @@ def test_the_ask_after_a_story_is_answered_not_the_story(question: str) -> None:
     """The whole message reads as a shipping or exchange question; its last clause asks who pays for the return."""
     answer = Answerer(None).answer(question)
     assert answer.text.startswith("Return shipping is free when the item is defective or we sent the wrong one")
+
 
 def test_the_first_question_embeds_the_knowledge_in_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     """One text at a time, the first question after a start took seconds (hundreds of passage texts)."""

@@ -18,9 +18,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.dialogue.render import the
+from assistant.dialogue.references import points_back
+from assistant.dialogue.render import FEEDBACK_BUTTONS, the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
-from assistant.generate.answer import Answerer
+from assistant.generate.answer import Answer, Answerer
 from assistant.store.cart import parse_quantity
 from assistant.generate.backends import configured_backend
 
@@ -79,6 +80,11 @@ def _message(tracker: Tracker) -> tuple[str, list[dict]]:
 
 def _entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
+
+
+def answer_payload(answer: Answer) -> dict[str, Any]:
+    """What channels get beside an answer's text: its kind and the sources it quotes."""
+    return {"type": "answer", "kind": answer.kind, "sources": list(answer.sources)}
 
 
 def _send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> list[EventType]:
@@ -145,14 +151,28 @@ class ActionAnswerProductQuestion(_ShopAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """The product's structured data first; when that doesn't say ("is it good for wide feet?"), the grounded
-        answer pipeline over the same product's description and reviews."""
+        answer pipeline over the same product's description and reviews.
+
+        With no product on the table at all, the question goes to the store's knowledge ("my coffee maker from you
+        stopped heating, is that covered?" is a warranty question); the shopper is asked which product only when
+        the knowledge has nothing and the message points at one ("does it come in blue?")."""
         reply = self.reply(tracker)
         payload = reply.payload or {}
+        text = _message(tracker)[0]
+        loop = asyncio.get_running_loop()
+        state = _state(tracker)
+        if not payload and not state.shown and not state.focus:
+            topic = _entity(tracker, "policy_topic")
+            found = await loop.run_in_executor(None, lambda: answerer().answer(text, topic=topic))
+            if found.kind != "unknown":
+                dispatcher.utter_message(text=found.text, json_message=answer_payload(found), buttons=FEEDBACK_BUTTONS)
+                return []
+            if not points_back(text):
+                dispatcher.utter_message(text=found.text, json_message=answer_payload(found))
+                return []
         if payload.get("answered") == [False] and reply.state is not None and reply.state.focus:
             product = shop().product(reply.state.focus)
-            text = _message(tracker)[0]
-            found = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: answerer().answer(text, product, products_only=True))
+            found = await loop.run_in_executor(None, lambda: answerer().answer(text, product, products_only=True))
             if found.kind != "unknown":
                 reply = dataclasses.replace(reply, text=found.text,
                                             payload={**payload, "answered": [True], "sources": list(found.sources)})

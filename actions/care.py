@@ -14,11 +14,10 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupA
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import _entity, _message, answerer, shop
+from actions.actions import _entity, _message, answer_payload, answerer, shop
 from assistant.dialogue import care
 from assistant.dialogue.render import FEEDBACK_BUTTONS, NOT_UNDERSTOOD, OUT_OF_SCOPE, money
 from assistant.dialogue.references import resolve
-from assistant.generate.answer import Answer
 from assistant.nlu.signals import MAX_MESSAGE_CHARS, too_long
 from assistant.store import feedback, handoff, orders, returns
 from assistant.store.cart import load_cart
@@ -198,11 +197,6 @@ def _owned(tracker: Tracker) -> orders.Order | None:
     return orders.verified(shop().store, number, email)
 
 
-def _answer_payload(answer: Answer) -> dict[str, Any]:
-    """What channels get beside an answer's text: its kind and the sources it quotes."""
-    return {"type": "answer", "kind": answer.kind, "sources": list(answer.sources)}
-
-
 class ActionStartOrderTask(Action):
     """Remember what the shopper wants done and start from a clean slate; an order this chat already proved it
     owns is not asked for again."""
@@ -224,7 +218,7 @@ class ActionStartOrderTask(Action):
             answer = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: answerer().answer(text, topic=topic, generate=False))
             if answer.kind != "unknown":
-                dispatcher.utter_message(text=answer.text, json_message=_answer_payload(answer))
+                dispatcher.utter_message(text=answer.text, json_message=answer_payload(answer))
         return ([SlotSet("order_goal", goal)] + [SlotSet(s, None) for s in _TASK_SLOTS]
                 + [SlotSet("order_number", number), SlotSet("order_email", email)])
 
@@ -546,7 +540,7 @@ class ActionAnswerQuestion(Action):
         # Generation takes a second or two of CPU: off the event loop, so other conversations are not held up.
         answer = await asyncio.get_running_loop().run_in_executor(
             None, lambda: answerer().answer(text, product, topic=topic))
-        payload = _answer_payload(answer)
+        payload = answer_payload(answer)
         if answer.kind == "unknown":
             if _was_fallback(last_bot_message(tracker)):  # the second miss in a row: a person does better
                 return hand_over(dispatcher, tracker, "fallbacks", "Sorry, I'm not getting this right.")

@@ -89,6 +89,26 @@ def test_a_product_question_its_specs_cannot_answer_is_answered_from_its_reviews
     assert message["custom"]["answered"] == [True]
 
 
+@pytest.mark.parametrize("text, expected, kind", [
+    # a store question the NLU read as a product question: nothing is on the table, so the knowledge answers it
+    ("my coffee maker from you quit heating after 8 months, is that covered?", "1-year warranty", "extractive"),
+    ("how long should I boil an egg for a runny yolk?", "I don't know that", "unknown"),  # no product pointed at
+    ("does it come in blue?", "Which product do you mean?", None),  # points at one: the shopper is asked which
+])
+def test_a_product_question_with_no_product_on_the_table_goes_to_the_store_knowledge(text, expected, kind,
+                                                                                      monkeypatch):
+    from actions.actions import ActionAnswerProductQuestion
+    from assistant.dialogue.shop import Reply
+
+    class EmptyShop:  # nothing shown, nothing named: Shop.question's own reply
+        def question(self, text, entities, state, shopper=None):
+            return Reply("Which product do you mean? Search for something first.")
+
+    [message] = _run(ActionAnswerProductQuestion(), _tracker(text, "ask_product_question"), monkeypatch, EmptyShop())
+    assert expected in message["text"]
+    assert (message["custom"] or {}).get("kind") == kind
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

@@ -77,6 +77,13 @@ def _by_name(text: str, entities: Sequence[dict], shown: Sequence[dict]) -> list
     return ids
 
 
+def points_back(text: str) -> bool:
+    """Whether the message points at something said before ("does it come in blue?", "the second one"): with no
+    product on the table, such a message needs one named; one that points at nothing is a question of its own."""
+    text = " ".join(text.lower().split())
+    return any(p.search(text) for p in (_FOCUS, _BOTH, _ALL, _ORDINAL, _LAST, _NUMBERED))
+
+
 def resolve(text: str, entities: Sequence[dict], shown: Sequence[dict], focus: str | None) -> Resolution:
     """Which of the shown products (dicts with id, title, brand) the message refers to."""
     text = " ".join(text.lower().split())

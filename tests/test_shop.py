@@ -208,3 +208,15 @@ def test_product_questions_reach_the_data_they_ask_about(question: str, answer: 
     reply = product_qa.answer(SHELL, question)
     assert reply.answered and answer in reply.text, reply.text
     assert "Packs down" not in reply.text and reply.text.count("runs large") <= 1
+
+
+@pytest.mark.parametrize("specs, question, answer", [
+    ({"fill": "synthetic", "weight_g": 650}, "Is this bag stuffed with down feathers? I'm allergic", "fill: synthetic"),
+    ({"water_resistance_atm": 10, "gps": True}, "I do laps at the pool, can I wear it swimming?",
+     "water resistance: 10 ATM"),
+])
+def test_everyday_words_reach_the_spec_that_answers_them(specs: dict, question: str, answer: str):
+    product = {"id": "P8", "title": "Campfire", "final_price": 99.0, "price": 99.0, "sale_price": None,
+               "description": "", "specs": specs, "reviews": []}
+    reply = product_qa.answer(product, question)
+    assert reply.answered and answer in reply.text, reply.text

@@ -25,6 +25,9 @@ SPEC_WORDS: dict[str, tuple[str, ...]] = {
     "fragrance": ("fragrance",), "spf": ("spf",), "sun": ("spf",), "drop_mm": ("drop_mm",),
     "cushion": ("cushioning",), "cushioning": ("cushioning",), "season": ("season",),
     "laptop": ("laptop",), "packable": ("packable",), "hydration": ("hydration",), "ankle": ("ankle",),
+    "stuffed": ("fill", "insulation"), "filled": ("fill", "insulation"), "filling": ("fill", "insulation"),
+    "feather": ("fill", "insulation"), "feathers": ("fill", "insulation"), "swim": ("water_resistance",),
+    "swimming": ("water_resistance",), "pool": ("water_resistance",), "shower": ("water_resistance",),
 }
 # Yes/no specs that read as "the X is <label>".
 _ADJECTIVES = frozenset({"waterproof", "insulated", "packable", "programmable", "wireless", "dishwasher_safe",

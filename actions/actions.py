@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -22,6 +22,7 @@ from assistant.dialogue.references import points_back
 from assistant.dialogue.render import FEEDBACK_BUTTONS, the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.generate.answer import Answer, Answerer
+from assistant.store import handoff
 from assistant.store.cart import parse_quantity
 from assistant.generate.backends import configured_backend
 
@@ -85,6 +86,57 @@ def _entity(tracker: Tracker, name: str) -> str | None:
 def answer_payload(answer: Answer) -> dict[str, Any]:
     """What channels get beside an answer's text: its kind and the sources it quotes."""
     return {"type": "answer", "kind": answer.kind, "sources": list(answer.sources)}
+
+
+# ---- answers and the handoff they can end in (care.py's actions use these too) ----------------------------------
+TRANSCRIPT_TURNS = 60  # the last turns a person taking over gets to read
+
+
+def transcript(tracker: Tracker) -> list[dict]:
+    said = [{"who": "shopper" if e["event"] == "user" else "bot", "text": e.get("text") or ""}
+            for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")]
+    return said[-TRANSCRIPT_TURNS:]
+
+
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, opening: str) -> list[EventType]:
+    """Open (or reuse) the ticket, tell the shopper what happens next, and pause the bot in this conversation."""
+    ticket = handoff.open_ticket(shop().store, tracker.sender_id, reason, transcript(tracker))
+    dispatcher.utter_message(text=f"{opening} {handoff.what_happens_next(ticket)}",
+                             json_message={"type": "handoff", "ticket": ticket, "reason": reason})
+    return [ConversationPaused()]
+
+
+def last_bot_message(tracker: Tracker) -> dict | None:
+    """The bot's last message before the shopper's latest one (what a thumbs up/down or a retry refers to)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif event.get("event") == "bot" and seen_user:
+            return event
+    return None
+
+
+def _was_unknown(bot_event: dict | None) -> bool:
+    custom = ((bot_event or {}).get("data") or {}).get("custom") or {}
+    return custom.get("type") == "answer" and custom.get("kind") == "unknown"
+
+
+def send_answer(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answer,
+                unknown_text: str | None = None) -> list[EventType]:
+    """Send an answer from the knowledge with its sources and feedback buttons. When the knowledge has nothing,
+    the shopper gets `unknown_text` (default: the answerer's "I don't know"), and on the second such miss in a row
+    a person instead: every path that answers from the knowledge keeps that promise."""
+    payload = answer_payload(answer)
+    if answer.kind == "unknown":
+        if _was_unknown(last_bot_message(tracker)):
+            return hand_over(dispatcher, tracker, "fallbacks", "Sorry, I'm not getting this right.")
+        dispatcher.utter_message(text=unknown_text or answer.text, json_message=payload)
+        return []
+    dispatcher.utter_message(text=answer.text, json_message=payload, buttons=FEEDBACK_BUTTONS)
+    return []
 
 
 def _send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> list[EventType]:
@@ -160,16 +212,11 @@ class ActionAnswerProductQuestion(_ShopAction):
         payload = reply.payload or {}
         text = _message(tracker)[0]
         loop = asyncio.get_running_loop()
-        state = _state(tracker)
-        if not payload and not state.shown and not state.focus:
+        if payload.get("type") == "which_product" and not payload.get("shown"):  # nothing on the table
             topic = _entity(tracker, "policy_topic")
             found = await loop.run_in_executor(None, lambda: answerer().answer(text, topic=topic))
-            if found.kind != "unknown":
-                dispatcher.utter_message(text=found.text, json_message=answer_payload(found), buttons=FEEDBACK_BUTTONS)
-                return []
-            if not points_back(text):
-                dispatcher.utter_message(text=found.text, json_message=answer_payload(found))
-                return []
+            if found.kind != "unknown" or not points_back(text):
+                return send_answer(dispatcher, tracker, found)
         if payload.get("answered") == [False] and reply.state is not None and reply.state.focus:
             product = shop().product(reply.state.focus)
             found = await loop.run_in_executor(None, lambda: answerer().answer(text, product, products_only=True))

@@ -10,16 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import _entity, _message, answer_payload, answerer, shop
+from actions.actions import (_entity, _message, answer_payload, answerer, hand_over, last_bot_message,
+                             send_answer, shop)
 from assistant.dialogue import care
-from assistant.dialogue.render import FEEDBACK_BUTTONS, NOT_UNDERSTOOD, OUT_OF_SCOPE, money
+from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money
 from assistant.dialogue.references import resolve
 from assistant.nlu.signals import MAX_MESSAGE_CHARS, too_long
-from assistant.store import feedback, handoff, orders, returns
+from assistant.store import feedback, orders, returns
 from assistant.store.cart import load_cart
 
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -27,7 +28,6 @@ _CHECKOUT_SLOTS = ("checkout_confirmed", "checkout_email", "shipping_country")
 _TASK_SLOTS = ("order_number", "order_email", "return_item", "return_reason", "item_unused", "confirm_cancel")
 _GOALS = {"order_status": "status", "cancel_order": "cancel", "return_request": "return"}
 _CHANGE_WORDS = ("change", "modify", "edit", "update", "switch")
-TRANSCRIPT_TURNS = 60
 # Intents that data/rules.yml handles in the middle of the checkout and order forms (leave, answer and resume,
 # or switch task): a message with one of them is not a (bad) answer to the form's question. "No"/"stop" is
 # handled by the forms themselves, because for a yes/no question it is the answer.
@@ -442,20 +442,6 @@ class ActionOrderTask(Action):
 
 
 # ---- handoff and feedback ---------------------------------------------------------------------------------------
-def transcript(tracker: Tracker) -> list[dict]:
-    said = [{"who": "shopper" if e["event"] == "user" else "bot", "text": e.get("text") or ""}
-            for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")]
-    return said[-TRANSCRIPT_TURNS:]
-
-
-def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, opening: str) -> list[EventType]:
-    """Open (or reuse) the ticket, tell the shopper what happens next, and pause the bot in this conversation."""
-    ticket = handoff.open_ticket(shop().store, tracker.sender_id, reason, transcript(tracker))
-    dispatcher.utter_message(text=f"{opening} {handoff.what_happens_next(ticket)}",
-                             json_message={"type": "handoff", "ticket": ticket, "reason": reason})
-    return [ConversationPaused()]
-
-
 class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
@@ -465,19 +451,6 @@ class ActionHandoff(Action):
             return hand_over(dispatcher, tracker, "frustration",
                              "I'm sorry this has been frustrating. Let me get you to a person.")
         return hand_over(dispatcher, tracker, "requested", "Sure, I'll get you to a person.")
-
-
-def last_bot_message(tracker: Tracker) -> dict | None:
-    """The bot's last message before the shopper's latest one (what a thumbs up/down or a retry refers to)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return None
-            seen_user = True
-        elif event.get("event") == "bot" and seen_user:
-            return event
-    return None
 
 
 class ActionStoreFeedback(Action):
@@ -504,11 +477,6 @@ def _ran_this_turn(tracker: Tracker, action: str) -> bool:
         if event.get("event") == "action" and event.get("name") == action:
             return True
     return False
-
-
-def _was_fallback(bot_event: dict | None) -> bool:
-    custom = ((bot_event or {}).get("data") or {}).get("custom") or {}
-    return custom.get("type") == "answer" and custom.get("kind") == "unknown"
 
 
 class ActionAnswerQuestion(Action):
@@ -540,11 +508,4 @@ class ActionAnswerQuestion(Action):
         # Generation takes a second or two of CPU: off the event loop, so other conversations are not held up.
         answer = await asyncio.get_running_loop().run_in_executor(
             None, lambda: answerer().answer(text, product, topic=topic))
-        payload = answer_payload(answer)
-        if answer.kind == "unknown":
-            if _was_fallback(last_bot_message(tracker)):  # the second miss in a row: a person does better
-                return hand_over(dispatcher, tracker, "fallbacks", "Sorry, I'm not getting this right.")
-            dispatcher.utter_message(text=self.NOTHING_FOUND.get(intent, answer.text), json_message=payload)
-            return []
-        dispatcher.utter_message(text=answer.text, json_message=payload, buttons=FEEDBACK_BUTTONS)
-        return []
+        return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

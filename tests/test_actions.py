@@ -98,15 +98,39 @@ def test_a_product_question_its_specs_cannot_answer_is_answered_from_its_reviews
 def test_a_product_question_with_no_product_on_the_table_goes_to_the_store_knowledge(text, expected, kind,
                                                                                       monkeypatch):
     from actions.actions import ActionAnswerProductQuestion
-    from assistant.dialogue.shop import Reply
 
-    class EmptyShop:  # nothing shown, nothing named: Shop.question's own reply
-        def question(self, text, entities, state, shopper=None):
-            return Reply("Which product do you mean? Search for something first.")
-
-    [message] = _run(ActionAnswerProductQuestion(), _tracker(text, "ask_product_question"), monkeypatch, EmptyShop())
+    [message] = _run(ActionAnswerProductQuestion(), _tracker(text, "ask_product_question"), monkeypatch, _EmptyShop())
     assert expected in message["text"]
     assert (message["custom"] or {}).get("kind") == kind
+
+
+class _EmptyShop:
+    """Nothing shown, nothing named: Shop.question's own reply (tests/test_shop.py checks the real one)."""
+
+    def question(self, text, entities, state, shopper=None):
+        from assistant.dialogue.shop import Reply
+
+        return Reply("Which product do you mean? Search for something first.", {"type": "which_product", "shown": 0})
+
+    store = None
+
+
+def test_a_second_product_question_the_knowledge_cannot_answer_in_a_row_goes_to_a_person(monkeypatch):
+    """The product-question path keeps the same promise as the free-form one: two misses in a row, a person."""
+    from rasa_sdk import Tracker
+
+    import actions.actions
+    from actions.actions import ActionAnswerProductQuestion
+
+    opened = []
+    monkeypatch.setattr(actions.actions.handoff, "open_ticket", lambda store, who, reason, said: opened.append(reason) or 7)
+    text = "how long should I boil an egg for a runny yolk?"
+    missed = {"event": "bot", "text": "I don't know that.", "data": {"custom": {"type": "answer", "kind": "unknown"}}}
+    events = [{"event": "user", "text": "how do I fold a fitted sheet?"}, missed, {"event": "user", "text": text}]
+    tracker = Tracker("someone", {}, {"text": text, "intent": {"name": "ask_product_question"}, "entities": []},
+                      events, False, None, {}, "action_listen")
+    [message] = _run(ActionAnswerProductQuestion(), tracker, monkeypatch, _EmptyShop())
+    assert message["custom"]["type"] == "handoff" and opened == ["fallbacks"]
 
 
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):

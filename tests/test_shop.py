@@ -85,7 +85,10 @@ def test_details_question_and_compare_follow_what_was_shown(shop: Shop):
 def test_reference_past_the_list_asks_instead_of_guessing(shop: Shop):
     state, _ = _turn(shop, ConversationState(), "search", "yoga mats")
     _, reply = _turn(shop, state, "details", "the 9th one")
-    assert reply.payload is None and "Which one do you mean" in reply.text
+    assert "Which one do you mean" in reply.text
+    assert reply.payload == {"type": "which_product", "shown": len(state.shown)}
+    _, reply = _turn(shop, ConversationState(), "question", "is that covered by the warranty?")
+    assert "Which product do you mean" in reply.text and reply.payload == {"type": "which_product", "shown": 0}
 
 
 def test_add_to_cart_picks_an_in_stock_variant_and_shows_totals(shop: Shop):

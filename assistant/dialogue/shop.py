@@ -210,9 +210,14 @@ class Shop:
             interactions.log(self.store, shopper, product_ids, kind)
 
     def _nothing_to_refer_to(self, state: ConversationState) -> Reply:
+        """The shopper pointed at no product we can place. `shown` in the payload tells the caller whether there
+        was anything on the table at all (0: a question like "is that covered?" may be about the store instead)."""
+        payload = {"type": "which_product", "shown": len(state.shown)}
         if state.shown:
-            return Reply(f"Which one do you mean? Say a number from 1 to {len(state.shown)}, e.g. \"the first one\".")
-        return Reply("Which product do you mean? Search for something first, e.g. \"show me tents for 4 people\".")
+            return Reply(f"Which one do you mean? Say a number from 1 to {len(state.shown)}, e.g. \"the first one\".",
+                         payload)
+        return Reply("Which product do you mean? Search for something first, e.g. \"show me tents for 4 people\".",
+                     payload)
 
     def details(self, text: str, entities: list[dict], state: ConversationState,
                 product_id: str | None = None, shopper: str | None = None) -> Reply:

@@ -14,7 +14,8 @@ from transformers import AutoTokenizer, BertConfig, BertModel
 from assistant.nlu.examples import Example, Span, load_bio, load_clinc, load_csv
 from assistant.nlu.joint_model import (JointNLU, best_bio_path, bio_transitions, decode_entities,
                                        default_base_model, word_tags, words_of)
-from assistant.nlu.training import TrainingConfig, fit_temperature, split_held_out, train_joint
+from assistant.nlu.training import (TrainingConfig, fit_temperature, scheduled_epochs, split_held_out,
+                                   train_joint)
 from assistant.settings import torch_device
 
 # Six intents, eight examples each, entities marked up as in Rasa's YAML: [text](entity).
@@ -207,6 +208,26 @@ def test_report_describes_the_run(trained):
     assert {"intent_accuracy", "entity_f1", "loss"} <= set(report.validation)
     assert report.seconds > 0 and report.examples_per_second > 0
     assert report.temperature == 1.0  # too few held-out examples to fit one
+
+
+@pytest.mark.parametrize(("steps_per_epoch", "max_steps", "epochs"), [
+    (405, 3000, 8),  # SNIPS-sized data: the schedule ends after 8 epochs, not 20
+    (34, 3000, 20),  # this project's data: the budget is never reached
+    (5000, 3000, 1),  # one epoch is always trained
+    (405, 0, 20),  # no budget
+])
+def test_the_learning_rate_schedule_spans_whole_epochs_within_the_update_budget(steps_per_epoch, max_steps, epochs):
+    assert scheduled_epochs(steps_per_epoch, TrainingConfig(epochs=20, max_steps=max_steps)) == epochs
+
+
+@pytest.mark.parametrize(("max_steps", "epochs_run"), [(1, 1), (0, 3)])
+def test_training_ends_where_the_schedule_ends(monkeypatch: pytest.MonkeyPatch, max_steps, epochs_run):
+    from assistant.nlu import training
+
+    rising = iter(range(100))  # every epoch improves: only the schedule can end training
+    monkeypatch.setattr(training, "_evaluate", lambda *args: {"score": next(rising) / 100, "loss": 1.0})
+    _, report = train_joint(EXAMPLES, TrainingConfig(epochs=3, max_steps=max_steps, **FAST))
+    assert report.epochs_run == epochs_run
 
 
 @pytest.mark.parametrize(("scores", "epochs_run", "best_epoch"), [

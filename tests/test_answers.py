@@ -49,7 +49,7 @@ def test_every_store_fact_is_in_the_knowledge() -> None:
                  "$5.99", "5-7 business days", "1 hour", "HL-123456", "out for delivery", "Visa", "Apple Pay",
                  "cash on delivery", "14 days", "competitors", "card numbers", "1-year", "lifetime",
                  "9 am to 6 pm", "support@harborlane.example", "1 business day", "1 point per dollar",
-                 "100 points", "12 months"):
+                 "100 points", "12 months", "US sizes 6 to 13", "half sizes", "XS to XXL"):
         assert fact in text, fact
 
 
@@ -342,6 +342,30 @@ def test_a_spec_question_quotes_that_spec_not_the_whole_list() -> None:
     assert answer.text.splitlines()[0] == "Waterproof: yes."
     assert answer.sources == ("Ridge Shell: specifications",)
     assert Answerer(None).answer("what SPF is it?", product, products_only=True).text.startswith("SPF: 50.")
+
+
+
+def test_the_products_name_in_a_question_does_not_pull_the_quote_to_the_sentence_that_repeats_it() -> None:
+    """The name says which product the question is about, not what about it."""
+    product = {"id": "P3", "title": "Summit Ridge Pro 2-Person Tent",
+               "description": "Built for winter expeditions, the Summit Ridge Pro is a roomy mountaineering tent. "
+                              "Two doors make getting in easy. A true 4-season shelter, it stands up to storms. "
+                              "Poles are aluminium. Guy lines glow in the dark.",
+               "specs": {"capacity": "2 people", "weight_g": 2900}}
+    answer = Answerer(None).answer("Would the Summit Ridge Pro hold up for camping in snow and wind?", product,
+                                   products_only=True)
+    assert answer.text.startswith("A true 4-season shelter"), answer.text
+
+
+@pytest.mark.parametrize("question, kept", [
+    ("Is the Summit Ridge Pro warm enough?", "Is the warm enough?"),  # the name is cut
+    ("is it light enough for racing?", "is it light enough for racing?"),  # one word of the name is not a name
+    ("Summit Ridge Pro?", "Summit Ridge Pro?"),  # nothing would be left: the question stays whole
+])
+def test_a_question_loses_the_products_name_only_where_it_names_it(question: str, kept: str) -> None:
+    from assistant.generate.answer import _unnamed
+
+    assert _unnamed(question, "Summit Ridge Pro Racing Tent") == kept
 
 
 # ---- backends --------------------------------------------------------------------------------------------

@@ -63,12 +63,38 @@ def _with_source(text: str, sources: Sequence[str]) -> str:
     return f"{text}\n(from: {'; '.join(dict.fromkeys(sources))})"
 
 
-def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2) -> tuple[str, Passage]:
+_TOKEN = re.compile(r"[A-Za-z0-9$]+(?:[-'][A-Za-z0-9]+)*")
+
+
+def _unnamed(question: str, name: str) -> str:
+    """The question without the product's name where it names it (two or more of the name's words in a row):
+    the name says which product the question is about, not what about it, and left in it pulls the quote to the
+    description sentence that repeats it. A lone word of the name stays ("light enough for racing?" of a racing
+    shoe)."""
+    named = set(words(name))
+    tokens = list(_TOKEN.finditer(question))
+    in_name = [bool(w) and set(w) <= named for w in (words(t.group()) for t in tokens)]
+    spans, run = [], []
+    for token, part in zip([*tokens, None], [*in_name, False]):
+        if part:
+            run.append(token)
+            continue
+        if len(run) >= 2:
+            spans.append((run[0].start(), run[-1].end()))
+        run = []
+    kept = question
+    for start, end in reversed(spans):
+        kept = kept[:start] + kept[end:]
+    return " ".join(kept.split()) if words(kept) else question
+
+
+def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2, name: str = "") -> tuple[str, Passage]:
     """The passage among `hits` that holds the sentence closest to `question`: all of it when it is short,
     else its best sentences, quoted verbatim in their original order. A sentence that leans on the one before it
     ("It is free on orders of $50...") brings that one along. A bare "Yes." or "No." is left out: it answers the
     question the passage was written for, which need not be the shopper's."""
-    question_words = set(words(with_store_terms(question)))
+    question = _unnamed(question, name)
+    question_words = set(words(with_store_terms(question))) - set(words(name))  # a word of the name says which
     candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]
     texts = [p.sentences[n] for p, n in candidates]
     paraphrased = [h.asked for h in hits for _ in h.passage.sentences]
@@ -123,7 +149,7 @@ class Answerer:
         hits = retrieve(question, self.k, extra, () if products_only else self.passages, topic=topic)
         if not hits:
             return Answer(UNKNOWN_REPLY, "unknown")
-        text, passage = extract(question, hits)
+        text, passage = extract(question, hits, name=product["title"] if product else "")
         quoted = Answer(_with_source(text, [passage.source]), "extractive", (passage.source,),
                         passages=tuple(h.passage for h in hits))
         if self.backend is None or not generate or looks_like_steering(question):

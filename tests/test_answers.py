@@ -49,7 +49,7 @@ def test_every_store_fact_is_in_the_knowledge() -> None:
                  "$5.99", "5-7 business days", "1 hour", "HL-123456", "out for delivery", "Visa", "Apple Pay",
                  "cash on delivery", "14 days", "competitors", "card numbers", "1-year", "lifetime",
                  "9 am to 6 pm", "support@harborlane.example", "1 business day", "1 point per dollar",
-                 "100 points", "12 months", "US sizes 6 to 13", "half sizes", "XS to XXL"):
+                 "100 points", "12 months", "US sizes 6 to 13", "half sizes", "XS to XXL", "US dollars (USD)"):
         assert fact in text, fact
 
 

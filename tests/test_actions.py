@@ -123,7 +123,8 @@ def test_a_second_product_question_the_knowledge_cannot_answer_in_a_row_goes_to_
     from actions.actions import ActionAnswerProductQuestion
 
     opened = []
-    monkeypatch.setattr(actions.actions.handoff, "open_ticket", lambda store, who, reason, said: opened.append(reason) or 7)
+    monkeypatch.setattr(actions.actions.handoff, "open_ticket",
+                        lambda store, who, reason, said: opened.append(reason) or 7)
     text = "how long should I boil an egg for a runny yolk?"
     missed = {"event": "bot", "text": "I don't know that.", "data": {"custom": {"type": "answer", "kind": "unknown"}}}
     events = [{"event": "user", "text": "how do I fold a fitted sheet?"}, missed, {"event": "user", "text": text}]

@@ -72,6 +72,8 @@ def _unnamed(question: str, name: str) -> str:
     description sentence that repeats it. A lone word of the name stays ("light enough for racing?" of a racing
     shoe)."""
     named = set(words(name))
+    if not named:  # no product in the conversation: nothing to cut (every store question comes this way)
+        return question
     tokens = list(_TOKEN.finditer(question))
     in_name = [bool(w) and set(w) <= named for w in (words(t.group()) for t in tokens)]
     spans, run = [], []

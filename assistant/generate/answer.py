@@ -17,7 +17,7 @@ import numpy as np
 from assistant.generate.backends import Backend, BackendUnavailable, Completion
 from assistant.generate.guard import check
 from assistant.knowledge.documents import Passage, capitalised, product_passages, split_sentences
-from assistant.knowledge.retrieval import Hit, closeness, retrieve, vectors, views, with_store_terms, words
+from assistant.knowledge.retrieval import WORD, Hit, closeness, retrieve, vectors, views, with_store_terms, words
 
 SYSTEM_PROMPT = (
     "You are the Harbor Lane store assistant. Answer the customer's question in one or two short sentences, "
@@ -63,9 +63,6 @@ def _with_source(text: str, sources: Sequence[str]) -> str:
     return f"{text}\n(from: {'; '.join(dict.fromkeys(sources))})"
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9$]+(?:[-'][A-Za-z0-9]+)*")
-
-
 def _unnamed(question: str, name: str) -> str:
     """The question without the product's name where it names it (two or more of the name's words in a row):
     the name says which product the question is about, not what about it, and left in it pulls the quote to the
@@ -74,7 +71,7 @@ def _unnamed(question: str, name: str) -> str:
     named = set(words(name))
     if not named:  # no product in the conversation: nothing to cut (every store question comes this way)
         return question
-    tokens = list(_TOKEN.finditer(question))
+    tokens = list(WORD.finditer(question))
     in_name = [bool(w) and set(w) <= named for w in (words(t.group()) for t in tokens)]
     spans, run = [], []
     for token, part in zip([*tokens, None], [*in_name, False]):

@@ -27,7 +27,9 @@ ASKED_KEYWORD_SIMILARITY = 0.50  # the same with one of the passage's keywords i
 FOCUS_SIMILARITY = 0.30  # the bar for the passages of the product the shopper is asking about ("is it warm?");
 # for those, a keyword ("weigh" for a weight spec) is enough on its own
 
-_WORD = re.compile(r"[a-z0-9$]+(?:[-'][a-z0-9]+)*")
+# A word as the knowledge is searched: letters, digits and "$", with inner hyphens and apostrophes ("e-gift",
+# "don't"); the answerer cuts product names from questions with the same pattern.
+WORD = re.compile(r"[a-z0-9$]+(?:[-'][a-z0-9]+)*", re.IGNORECASE | re.ASCII)
 _STOP = frozenset(
     "a an the is are am was were be been do does did can could would should will i you your my me we our us of to "
     "in on for and or it its this that these those what how when where which who whom with if there any about "
@@ -39,7 +41,7 @@ _STOP = frozenset(
 def words(text: str) -> list[str]:
     """Lower-case content words with a light plural fold ("boots" ~ "boot")."""
     out = []
-    for w in _WORD.findall(text.lower()):
+    for w in WORD.findall(text.lower()):
         if w in _STOP:
             continue
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
@@ -203,7 +205,7 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     question_vector = np.stack([vector_of[v] for v in asks])
     similarity = np.array([_similarity(p, question_vector, vector_of) for p in pool])
     asked = np.array([_asked_similarity(p, question_vector, vector_of) for p in pool])
-    padded = " " + " ".join(_WORD.findall(searched.lower())) + " "
+    padded = " " + " ".join(WORD.findall(searched.lower())) + " "
     keyword = [_has_keyword(p, padded) for p in pool]
     by_meaning = np.argsort(-np.maximum(similarity, asked), kind="stable")
     by_words = sorted(range(len(pool)), key=lambda i: -bm25[i])

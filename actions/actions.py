@@ -18,7 +18,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.dialogue.references import points_back
+from assistant.dialogue.references import about_the_cart, points_back
 from assistant.dialogue.render import FEEDBACK_BUTTONS, the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.generate.answer import Answer, Answerer
@@ -151,6 +151,10 @@ def _send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> l
     ]
 
 
+# Entities that pick out products; a number ("300 points") or a policy topic says nothing about the cart.
+_PRODUCT_ENTITIES = frozenset({"category", "brand", "color", "size", "ordinal", "product", "product_id", "spec"})
+
+
 class _ShopAction(Action, ABC):
     """An action that is one call into the Shop: read the turn, reply, remember what was shown."""
 
@@ -163,7 +167,19 @@ class _ShopAction(Action, ABC):
     def reply(self, tracker: Tracker) -> Reply: ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return _send(dispatcher, tracker, self.reply(tracker))
+        """When the shop had nothing to act on and the message neither named a product nor spoke of the cart, the
+        NLU may have taken a question for a shop request: the store's knowledge answers it if it can; if not, the
+        shop's reply stands ("Your cart is already empty." to "remove it")."""
+        reply = self.reply(tracker)
+        text, entities = _message(tracker)
+        names = any(e.get("entity") in _PRODUCT_ENTITIES for e in entities)
+        if reply.idle and not names and not about_the_cart(text):
+            focus = tracker.get_slot("focus_product")
+            product = shop().product(focus) if focus else None
+            found = await asyncio.get_running_loop().run_in_executor(None, lambda: answerer().answer(text, product))
+            if found.kind != "unknown":
+                return send_answer(dispatcher, tracker, found)
+        return _send(dispatcher, tracker, reply)
 
 
 class ActionSearchProducts(_ShopAction):

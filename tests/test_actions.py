@@ -134,6 +134,61 @@ def test_a_second_product_question_the_knowledge_cannot_answer_in_a_row_goes_to_
     assert message["custom"]["type"] == "handoff" and opened == ["fallbacks"]
 
 
+class _IdleShop:
+    """An empty cart (Shop.view_cart / remove_from_cart's replies for one; tests/test_shop.py checks the real ones)."""
+
+    def view_cart(self, conversation_id):
+        from assistant.dialogue.shop import Reply
+
+        return Reply("Your cart is empty.", {"type": "cart", "lines": []}, idle=True)
+
+    def remove_from_cart(self, conversation_id, text, entities, state):
+        from assistant.dialogue.shop import Reply
+
+        return Reply("Your cart is already empty.", idle=True)
+
+    def product(self, product_id):
+        return None
+
+
+@pytest.mark.parametrize("action, text, expected, kind", [
+    # a store question the NLU took for a cart request: with nothing in the cart the knowledge answers it
+    ("ActionViewCart", "I've saved up 300 rewards points, what are they worth?", "100 points are worth $5",
+     "extractive"),
+    ("ActionRemoveFromCart", "can I return something without the tags?", "tags", "extractive"),
+    # a real cart request, or one the knowledge has nothing for, keeps the shop's reply
+    ("ActionViewCart", "show me my cart", "Your cart is empty.", None),
+    # the knowledge would quote shipping costs here, but "all this" speaks of the cart
+    ("ActionViewCart", "how much will all this cost", "Your cart is empty.", None),
+    ("ActionRemoveFromCart", "remove it", "Your cart is already empty.", None),
+])
+def test_a_cart_request_with_an_empty_cart_is_tried_as_a_store_question(action, text, expected, kind, monkeypatch):
+    import actions.actions
+
+    intent = "view_cart" if action == "ActionViewCart" else "remove_from_cart"
+    [message] = _run(getattr(actions.actions, action)(), _tracker(text, intent), monkeypatch, _IdleShop())
+    assert expected in message["text"]
+    assert (message["custom"] or {}).get("kind") == kind
+
+
+@pytest.mark.parametrize("entity, expected", [
+    ({"entity": "category", "value": "tents", "start": 17, "end": 21}, "Your cart is already empty."),  # names one
+    ({"entity": "quantity", "value": "1", "start": 0, "end": 0}, "tags"),  # a number names no product
+])
+def test_only_a_product_named_keeps_the_shops_reply(entity, expected, monkeypatch):
+    """A product, brand, category... says the message is about the shop ("remove the tent"); a quantity the NLU
+    read into it ("300 points") does not."""
+    from rasa_sdk import Tracker
+
+    from actions.actions import ActionRemoveFromCart
+
+    text = "can I return the tent without the tags?"
+    message = {"text": text, "intent": {"name": "remove_from_cart"}, "entities": [entity]}
+    tracker = Tracker("someone", {}, message, [{"event": "user", "text": text}], False, None, {}, "action_listen")
+    [reply] = _run(ActionRemoveFromCart(), tracker, monkeypatch, _IdleShop())
+    assert expected in reply["text"]
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

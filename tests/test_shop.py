@@ -122,6 +122,20 @@ def test_remove_from_cart_by_position(shop: Shop):
     assert [l["product_id"] for l in reply.payload["lines"]] == [bottles[0]]
 
 
+def test_a_request_with_nothing_to_act_on_says_so_and_is_marked_idle(shop: Shop):
+    """An empty cart or nothing to compare: the reply says why, and `idle` lets the action try the message as a
+    store question instead (tests/test_actions.py); a cart with something in it is not idle."""
+    empty = ConversationState()
+    assert shop.view_cart("conv-idle").idle
+    assert shop.remove_from_cart("conv-idle", "remove it", [], empty).idle
+    assert shop.change_quantity("conv-idle", "make it 2", []).idle
+    assert shop.compare("compare them", [], empty).idle
+    bottles = shop.search("water bottles", [], empty).state.shown
+    shop.add_to_cart("conv-idle", bottles[0])
+    assert not shop.view_cart("conv-idle").idle
+    assert not shop.remove_from_cart("conv-idle", "remove it", [], empty).idle
+
+
 def test_recommendations_exclude_the_cart_and_explain_themselves(shop: Shop):
     state = shop.search("tents", [], ConversationState()).state
     shop.add_to_cart("conv-5", state.shown[1])

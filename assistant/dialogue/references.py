@@ -84,6 +84,16 @@ def points_back(text: str) -> bool:
     return any(p.search(text) for p in (_FOCUS, _BOTH, _ALL, _ORDINAL, _LAST, _NUMBERED))
 
 
+_CART_TALK = re.compile(r"\b(cart|basket|bag|add|added|remove|delete|undo|items?|everything|all this|compare|"
+                        r"comparison|versus|vs)\b")
+
+
+def about_the_cart(text: str) -> bool:
+    """Whether the message speaks of the cart or of editing or comparing what was picked ("undo the last add",
+    "how much will all this cost"): such a message is a shop request even when there is nothing to act on."""
+    return _CART_TALK.search(" ".join(text.lower().split())) is not None
+
+
 def resolve(text: str, entities: Sequence[dict], shown: Sequence[dict], focus: str | None) -> Resolution:
     """Which of the shown products (dicts with id, title, brand) the message refers to."""
     text = " ".join(text.lower().split())

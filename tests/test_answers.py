@@ -462,13 +462,13 @@ def test_the_overlap_check_finds_a_reworded_repeat_and_not_a_new_question(tmp_pa
 
 
 @pytest.mark.parametrize("held_out", ["heldout3.yml", "heldout4.yml", "heldout5.yml", "heldout6.yml",
-                                      "heldout7.yml", "heldout8.yml"])
+                                      "heldout7.yml", "heldout8.yml", "heldout9.yml"])
 def test_a_newer_held_out_set_repeats_no_earlier_question(held_out: str) -> None:
     from benchmarks.answers.overlap import near_repeats
 
     folder = Path(__file__).resolve().parents[1] / "benchmarks" / "answers"
     sets = ["questions.yml", "heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml", "heldout5.yml",
-            "heldout6.yml", "heldout7.yml", "heldout8.yml"]
+            "heldout6.yml", "heldout7.yml", "heldout8.yml", "heldout9.yml"]
     assert near_repeats(folder / held_out, [folder / name for name in sets[:sets.index(held_out)]]) == []
 
 

@@ -18,7 +18,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.dialogue.references import about_the_cart, points_back
+from assistant.dialogue.references import points_back
 from assistant.dialogue.render import FEEDBACK_BUTTONS, the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.generate.answer import Answer, Answerer
@@ -81,6 +81,12 @@ def _message(tracker: Tracker) -> tuple[str, list[dict]]:
 
 def _entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
+
+
+async def ask_knowledge(text: str, product: dict | None = None, **options: Any) -> Answer:
+    """The answerer, off the event loop: retrieval and generation take CPU for a second or two, and other
+    conversations on this action server must not wait for them. `options` are Answerer.answer's."""
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: answerer().answer(text, product, **options))
 
 
 def answer_payload(answer: Answer) -> dict[str, Any]:
@@ -151,10 +157,6 @@ def _send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> l
     ]
 
 
-# Entities that pick out products; a number ("300 points") or a policy topic says nothing about the cart.
-_PRODUCT_ENTITIES = frozenset({"category", "brand", "color", "size", "ordinal", "product", "product_id", "spec"})
-
-
 class _ShopAction(Action, ABC):
     """An action that is one call into the Shop: read the turn, reply, remember what was shown."""
 
@@ -167,16 +169,13 @@ class _ShopAction(Action, ABC):
     def reply(self, tracker: Tracker) -> Reply: ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """When the shop had nothing to act on and the message neither named a product nor spoke of the cart, the
-        NLU may have taken a question for a shop request: the store's knowledge answers it if it can; if not, the
-        shop's reply stands ("Your cart is already empty." to "remove it")."""
+        """An idle reply (nothing to act on, and the message was not about the shop) may come from a store question
+        the NLU took for a shop request: the store's knowledge answers it if it can; if not, the shop's reply
+        stands ("Your cart is empty." to "what's in my cart?")."""
         reply = self.reply(tracker)
-        text, entities = _message(tracker)
-        names = any(e.get("entity") in _PRODUCT_ENTITIES for e in entities)
-        if reply.idle and not names and not about_the_cart(text):
+        if reply.idle:
             focus = tracker.get_slot("focus_product")
-            product = shop().product(focus) if focus else None
-            found = await asyncio.get_running_loop().run_in_executor(None, lambda: answerer().answer(text, product))
+            found = await ask_knowledge(_message(tracker)[0], shop().product(focus) if focus else None)
             if found.kind != "unknown":
                 return send_answer(dispatcher, tracker, found)
         return _send(dispatcher, tracker, reply)
@@ -227,15 +226,13 @@ class ActionAnswerProductQuestion(_ShopAction):
         reply = self.reply(tracker)
         payload = reply.payload or {}
         text = _message(tracker)[0]
-        loop = asyncio.get_running_loop()
         if payload.get("type") == "which_product" and not payload.get("shown"):  # nothing on the table
-            topic = _entity(tracker, "policy_topic")
-            found = await loop.run_in_executor(None, lambda: answerer().answer(text, topic=topic))
+            found = await ask_knowledge(text, topic=_entity(tracker, "policy_topic"))
             if found.kind != "unknown" or not points_back(text):
                 return send_answer(dispatcher, tracker, found)
         if payload.get("answered") == [False] and reply.state is not None and reply.state.focus:
             product = shop().product(reply.state.focus)
-            found = await loop.run_in_executor(None, lambda: answerer().answer(text, product, products_only=True))
+            found = await ask_knowledge(text, product, products_only=True)
             if found.kind != "unknown":
                 reply = dataclasses.replace(reply, text=found.text,
                                             payload={**payload, "answered": [True], "sources": list(found.sources)})
@@ -275,7 +272,7 @@ class ActionViewCart(_ShopAction):
     action_name = "action_view_cart"
 
     def reply(self, tracker: Tracker) -> Reply:
-        return shop().view_cart(tracker.sender_id)
+        return shop().view_cart(tracker.sender_id, *_message(tracker))
 
 
 _PICKING_INTENTS = frozenset({"add_to_cart", "affirm", "inform", "product_details"})

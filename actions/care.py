@@ -4,7 +4,6 @@ The rules live in assistant/store (orders, returns, handoff) and the wording in 
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +13,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import (_entity, _message, answer_payload, answerer, hand_over, last_bot_message,
+from actions.actions import (_entity, _message, answer_payload, ask_knowledge, hand_over, last_bot_message,
                              send_answer, shop)
 from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money
@@ -215,8 +214,7 @@ class ActionStartOrderTask(Action):
             number, email = proven["number"], proven["email"]
         topic = care.policy_question(text, goal)
         if topic and not number:  # answer "can I ...?" from the policy first; the form's question follows
-            answer = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: answerer().answer(text, topic=topic, generate=False))
+            answer = await ask_knowledge(text, topic=topic, generate=False)
             if answer.kind != "unknown":
                 dispatcher.utter_message(text=answer.text, json_message=answer_payload(answer))
         return ([SlotSet("order_goal", goal)] + [SlotSet(s, None) for s in _TASK_SLOTS]
@@ -505,7 +503,5 @@ class ActionAnswerQuestion(Action):
         topic = _entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
         focus = tracker.get_slot("focus_product")
         product = shop().product(focus) if focus else None
-        # Generation takes a second or two of CPU: off the event loop, so other conversations are not held up.
-        answer = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: answerer().answer(text, product, topic=topic))
+        answer = await ask_knowledge(text, product, topic=topic)
         return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

@@ -29,9 +29,9 @@ def _run(action, tracker, monkeypatch: pytest.MonkeyPatch, shop=None) -> list[di
     import actions.care
     from assistant.generate.answer import Answerer
 
-    for served in (actions.actions, actions.care):  # care.py imports the two singletons by name
-        monkeypatch.setattr(served, "answerer", lambda: Answerer(None))
-        if shop is not None:
+    monkeypatch.setattr(actions.actions, "answerer", lambda: Answerer(None))  # ask_knowledge's, for both modules
+    if shop is not None:
+        for served in (actions.actions, actions.care):  # care.py imports the shop singleton by name
             monkeypatch.setattr(served, "shop", lambda: shop)
     dispatcher = CollectingDispatcher()
     asyncio.run(action.run(dispatcher, tracker, {}))
@@ -135,17 +135,19 @@ def test_a_second_product_question_the_knowledge_cannot_answer_in_a_row_goes_to_
 
 
 class _IdleShop:
-    """An empty cart (Shop.view_cart / remove_from_cart's replies for one; tests/test_shop.py checks the real ones)."""
+    """An empty cart, with the real rule for when that is idle (tests/test_shop.py checks the Shop's replies)."""
 
-    def view_cart(self, conversation_id):
+    def view_cart(self, conversation_id, text, entities):
+        from assistant.dialogue.references import about_the_shop
         from assistant.dialogue.shop import Reply
 
-        return Reply("Your cart is empty.", {"type": "cart", "lines": []}, idle=True)
+        return Reply("Your cart is empty.", {"type": "cart", "lines": []}, idle=not about_the_shop(text, entities))
 
     def remove_from_cart(self, conversation_id, text, entities, state):
+        from assistant.dialogue.references import about_the_shop
         from assistant.dialogue.shop import Reply
 
-        return Reply("Your cart is already empty.", idle=True)
+        return Reply("Your cart is already empty.", idle=not about_the_shop(text, entities))
 
     def product(self, product_id):
         return None

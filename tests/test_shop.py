@@ -98,7 +98,7 @@ def test_add_to_cart_picks_an_in_stock_variant_and_shows_totals(shop: Shop):
     line = reply.payload["lines"][0]
     assert (line["product_id"], line["size"]) == (product_id, "10")
     assert _variants_in_stock(shop, product_id, size="10", color=line["color"])
-    assert shop.view_cart("conv-2").payload["lines"] == []
+    assert shop.view_cart("conv-2", "show my cart", []).payload["lines"] == []
 
 
 def test_add_to_cart_refuses_a_size_that_is_not_in_stock(shop: Shop):
@@ -123,17 +123,26 @@ def test_remove_from_cart_by_position(shop: Shop):
 
 
 def test_a_request_with_nothing_to_act_on_says_so_and_is_marked_idle(shop: Shop):
-    """An empty cart or nothing to compare: the reply says why, and `idle` lets the action try the message as a
-    store question instead (tests/test_actions.py); a cart with something in it is not idle."""
+    """An empty cart or nothing to compare, and a message that neither names a product nor speaks of the cart:
+    `idle` lets the action try it as a store question instead (tests/test_actions.py). A cart with something in
+    it, or a message that is plainly a shop request, is not idle."""
     empty = ConversationState()
-    assert shop.view_cart("conv-idle").idle
-    assert shop.remove_from_cart("conv-idle", "remove it", [], empty).idle
-    assert shop.change_quantity("conv-idle", "make it 2", []).idle
-    assert shop.compare("compare them", [], empty).idle
+    question = "I've saved up 300 points, what are they worth?"
+    points = [{"entity": "quantity", "value": "300", "start": 12, "end": 15}]  # a number names no product
+    assert shop.view_cart("conv-idle", question, points).idle
+    assert shop.remove_from_cart("conv-idle", "can I return it without the tags?", [], empty).idle
+    assert shop.change_quantity("conv-idle", question, points).idle
+    assert shop.compare("which is better, a latte or a flat white?", [], empty).idle
+    tent = [{"entity": "category", "value": "tent", "start": 11, "end": 15}]
+    for reply in (shop.view_cart("conv-idle", "what's in my cart?", []),
+                  shop.remove_from_cart("conv-idle", "remove the tent", tent, empty),
+                  shop.change_quantity("conv-idle", "make it 2 items", []),
+                  shop.compare("compare them", [], empty)):
+        assert not reply.idle and reply.text  # the shop's own reply says why
     bottles = shop.search("water bottles", [], empty).state.shown
     shop.add_to_cart("conv-idle", bottles[0])
-    assert not shop.view_cart("conv-idle").idle
-    assert not shop.remove_from_cart("conv-idle", "remove it", [], empty).idle
+    assert not shop.view_cart("conv-idle", question, points).idle
+    assert not shop.remove_from_cart("conv-idle", "can I return it without the tags?", [], empty).idle
 
 
 def test_recommendations_exclude_the_cart_and_explain_themselves(shop: Shop):

@@ -86,11 +86,16 @@ def points_back(text: str) -> bool:
 
 _CART_TALK = re.compile(r"\b(cart|basket|bag|add|added|remove|delete|undo|items?|everything|all this|compare|"
                         r"comparison|versus|vs)\b")
+# Entities that pick out products; a number ("300 points") or a policy topic says nothing about the shop.
+_PRODUCT_ENTITIES = frozenset({"category", "brand", "color", "size", "ordinal", "product", "product_id", "spec"})
 
 
-def about_the_cart(text: str) -> bool:
-    """Whether the message speaks of the cart or of editing or comparing what was picked ("undo the last add",
-    "how much will all this cost"): such a message is a shop request even when there is nothing to act on."""
+def about_the_shop(text: str, entities: Sequence[dict]) -> bool:
+    """Whether the message names a product or speaks of the cart, or of editing or comparing what was picked ("undo
+    the last add", "how much will all this cost", "remove the tent"): such a message is a shop request even when
+    there is nothing to act on; one that does neither may be a store question the NLU read as a shop request."""
+    if any(e.get("entity") in _PRODUCT_ENTITIES for e in entities):
+        return True
     return _CART_TALK.search(" ".join(text.lower().split())) is not None
 
 

@@ -16,7 +16,7 @@ import sqlite_utils
 from assistant.catalog.build import open_catalog
 from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
-from assistant.dialogue.references import resolve
+from assistant.dialogue.references import about_the_shop, resolve
 from assistant.recommend import interactions
 from assistant.recommend.service import Candidate, Recommender, recommender_for
 from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
@@ -52,9 +52,9 @@ class Reply:
     payload: dict | None = None
     state: ConversationState | None = None
     buttons: list[dict] = field(default_factory=list)
-    # The shop had nothing to act on (an empty cart, nothing to compare): the message may not have been a shop
-    # request at all ("I've saved 300 points, what's that worth?" read as "show my cart"), so the caller can try
-    # it as a question for the store's knowledge before sending this reply.
+    # The shop had nothing to act on (an empty cart, nothing to compare) and the message neither named a product
+    # nor spoke of the cart: it may not have been a shop request at all ("I've saved 300 points, what's that
+    # worth?" read as "show my cart"), so the caller can try it as a question for the store's knowledge first.
     idle: bool = False
 
 
@@ -253,7 +253,7 @@ class Shop:
             found = [p for p in (self.product(i) for i in state.shown[:2]) if p]
         if len(found) < 2:
             return Reply("I need two or more products to compare: say e.g. \"compare the first two\" or "
-                         "\"compare 1 and 3\" after a search.", idle=True)
+                         "\"compare 1 and 3\" after a search.", idle=not about_the_shop(text, entities))
         self._log(shopper, [p["id"] for p in found[:4]], "view")
         body, payload = render.comparison(found[:4])
         return Reply(body, payload, state)
@@ -353,10 +353,10 @@ class Shop:
     def cart(self, conversation_id: str) -> carts.Cart:
         return carts.load_cart(self.store, self.catalog, conversation_id)
 
-    def view_cart(self, conversation_id: str) -> Reply:
+    def view_cart(self, conversation_id: str, text: str, entities: list[dict]) -> Reply:
         cart = self.cart(conversation_id)
-        text, payload = render.cart_summary(cart)
-        return Reply(text, payload, idle=not cart.lines)
+        summary, payload = render.cart_summary(cart)
+        return Reply(summary, payload, idle=not cart.lines and not about_the_shop(text, entities))
 
     def variant_needs(self, product: dict) -> tuple[bool, bool]:
         """(needs a size, needs a colour): asked only when the product really comes in several."""
@@ -422,7 +422,7 @@ class Shop:
                          state: ConversationState) -> Reply:
         cart = self.cart(conversation_id)
         if not cart.lines:
-            return Reply("Your cart is already empty.", idle=True)
+            return Reply("Your cart is already empty.", idle=not about_the_shop(text, entities))
         targets = self._cart_targets(cart, text, entities)
         if not targets:
             summary, payload = render.cart_summary(cart)
@@ -437,7 +437,8 @@ class Shop:
         """"Make it 3", "change the tent to 2", "only one of the second item" (0 removes the line)."""
         cart = self.cart(conversation_id)
         if not cart.lines:
-            return Reply("Your cart is empty, so there's nothing to change yet.", idle=True)
+            return Reply("Your cart is empty, so there's nothing to change yet.",
+                         idle=not about_the_shop(text, entities))
         said = [e for e in entities if e.get("entity") == "quantity"]
         numbers = list(re.finditer(r"\b(\d+|" + "|".join(carts.NUMBER_WORDS) + r")\b", text.lower()))
         quantity = carts.parse_quantity(said[-1]["value"] if said else numbers[-1].group(1) if numbers else None)

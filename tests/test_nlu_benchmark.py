@@ -170,6 +170,8 @@ def test_balanced_threshold_is_chosen_on_validation_and_scored_on_test():
     assert scores["in_scope_accuracy_any"] == 1.0
     # OOS recall 60 % on validation: 0.5 declines only the out-of-scope one at 0.2 (50 %), 0.7 both
     assert scores["threshold_at_recall"] == 0.7 and scores["oos_recall_at_recall"] == 1.0
+    # in-scope 95 % on validation: 0.4 keeps both in-scope "a"s and "b" (3 of 3); 0.5 would decline the "a" at 0.4
+    assert scores["threshold_at_accuracy"] == 0.4 and scores["in_scope_accuracy_at_accuracy"] == 1.0
 
 
 def test_threshold_for_recall_keeps_the_most_in_scope_answers_that_reach_the_recall():
@@ -180,6 +182,15 @@ def test_threshold_for_recall_keeps_the_most_in_scope_answers_that_reach_the_rec
     assert metrics.threshold_for_recall(gold, best, 0.0) == 0.0
     assert metrics.threshold_for_recall(gold, best, 1.0) == 0.9  # the out-of-scope one at 0.8 needs more than 0.8
     assert metrics.threshold_for_recall(["a"], [("a", 0.4)], 0.5) > 0.4  # no out-of-scope at all: nan never reaches
+
+
+def test_threshold_for_accuracy_declines_the_most_that_keeps_the_in_scope_bar():
+    gold = ["a", "b", "a", None, None]
+    best = [("a", 0.9), ("b", 0.6), ("b", 0.7), ("a", 0.3), ("b", 0.5)]  # the "b" at 0.7 is wrong whatever happens
+    # 2 of 3 in scope right at most: 0.6 keeps both right ones and declines the out-of-scope ones at 0.3 and 0.5
+    assert metrics.threshold_for_accuracy(gold, best, 2 / 3) == 0.6
+    assert metrics.threshold_for_accuracy(gold, best, 1 / 3) == 0.9  # one right answer is enough: decline the rest
+    assert metrics.threshold_for_accuracy(gold, best, 0.9) == 0.0  # out of reach: decline nothing
 
 
 def test_worker_keeps_the_best_real_intent_behind_a_fallback():

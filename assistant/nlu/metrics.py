@@ -77,6 +77,16 @@ def threshold_for_recall(gold: Sequence[Label], best: Sequence[tuple[Label, floa
     return math.nextafter(max((c for _, c in best), default=0.0), math.inf)
 
 
+def threshold_for_accuracy(gold: Sequence[Label], best: Sequence[tuple[Label, float]], min_accuracy: float) -> float:
+    """The highest confidence threshold at which in-scope accuracy on (`gold`, `best`) stays at `min_accuracy`:
+    the other side of `threshold_for_recall`, declining as many out-of-scope messages as that accuracy allows.
+    Chosen on a validation split; 0 (decline nothing) when even that misses the bar."""
+    _same_length(gold, best)
+    reached = [t for t in sorted({0.0, *(confidence for _, confidence in best)})
+               if in_scope_accuracy(gold, declined_below(best, t)) >= min_accuracy]
+    return max(reached, default=0.0)
+
+
 def entity_micro_f1(gold: Sequence[Iterable[Span]], predicted: Sequence[Iterable[Span]]) -> float:
     """Micro-averaged F1 over all entity spans of all examples; type, start and end must all match (not value)."""
     _same_length(gold, predicted)

@@ -28,7 +28,8 @@ EXPLANATION = (
     "the test set at the one confidence threshold that maximises the mean of in-scope accuracy and OOS recall on "
     "that split, in place of the pipeline's FallbackClassifier threshold (its ambiguity rule left out); the "
     "*OOS 60 %* columns at the lowest threshold that declines 60 % of that split's out-of-scope messages (the "
-    "operating point of the CLINC150 target); *no threshold* is in-scope accuracy when nothing is declined.")
+    "OOS side of the CLINC150 target); the *in-scope 95 %* columns at the highest threshold that keeps in-scope "
+    "accuracy on that split at 95 % (its other side); *no threshold* is in-scope accuracy when nothing is declined.")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -52,18 +52,22 @@ def declined_below(best: Sequence[tuple[Label, float]], threshold: float) -> lis
     return [label if confidence >= threshold else None for label, confidence in best]
 
 
+def _candidates(best: Sequence[tuple[Label, float]]) -> list[float]:
+    """The thresholds worth trying, lowest first: 0 (decline nothing) and each confidence (decline below it)."""
+    return sorted({0.0, *(confidence for _, confidence in best)})
+
+
 def balanced_threshold(gold: Sequence[Label], best: Sequence[tuple[Label, float]]) -> float:
     """The confidence threshold that maximises the mean of in-scope accuracy and OOS recall on (`gold`, `best`):
     chosen on a validation split, it is one threshold for the test set that favours neither side. Candidates are
     the confidences themselves (and 0); a tie goes to the lower threshold, which declines less."""
     _same_length(gold, best)
-    candidates = sorted({0.0, *(confidence for _, confidence in best)})
 
     def balance(threshold: float) -> float:
         predicted = declined_below(best, threshold)
         return (in_scope_accuracy(gold, predicted) + oos_recall(gold, predicted)) / 2
 
-    return max(candidates, key=lambda t: (balance(t), -t))
+    return max(_candidates(best), key=lambda t: (balance(t), -t))
 
 
 def threshold_for_recall(gold: Sequence[Label], best: Sequence[tuple[Label, float]], min_recall: float) -> float:
@@ -71,7 +75,7 @@ def threshold_for_recall(gold: Sequence[Label], best: Sequence[tuple[Label, floa
     point that keeps the most in-scope answers while declining at least that share of out-of-scope messages.
     Chosen on a validation split, like `balanced_threshold`; above every confidence when no threshold reaches it."""
     _same_length(gold, best)
-    for threshold in sorted({0.0, *(confidence for _, confidence in best)}):
+    for threshold in _candidates(best):
         if oos_recall(gold, declined_below(best, threshold)) >= min_recall:
             return threshold
     return math.nextafter(max((c for _, c in best), default=0.0), math.inf)
@@ -82,7 +86,7 @@ def threshold_for_accuracy(gold: Sequence[Label], best: Sequence[tuple[Label, fl
     the other side of `threshold_for_recall`, declining as many out-of-scope messages as that accuracy allows.
     Chosen on a validation split; 0 (decline nothing) when even that misses the bar."""
     _same_length(gold, best)
-    reached = [t for t in sorted({0.0, *(confidence for _, confidence in best)})
+    reached = [t for t in _candidates(best)
                if in_scope_accuracy(gold, declined_below(best, t)) >= min_accuracy]
     return max(reached, default=0.0)
 

@@ -83,6 +83,12 @@ def _entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
 
 
+def focus_product(tracker: Tracker) -> dict | None:
+    """The product the conversation is about, if any: its data is knowledge for a question about "it"."""
+    focus = tracker.get_slot("focus_product")
+    return shop().product(focus) if focus else None
+
+
 async def ask_knowledge(text: str, product: dict | None = None, **options: Any) -> Answer:
     """The answerer, off the event loop: retrieval and generation take CPU for a second or two, and other
     conversations on this action server must not wait for them. `options` are Answerer.answer's."""
@@ -174,8 +180,7 @@ class _ShopAction(Action, ABC):
         stands ("Your cart is empty." to "what's in my cart?")."""
         reply = self.reply(tracker)
         if reply.idle:
-            focus = tracker.get_slot("focus_product")
-            found = await ask_knowledge(_message(tracker)[0], shop().product(focus) if focus else None)
+            found = await ask_knowledge(_message(tracker)[0], focus_product(tracker))
             if found.kind != "unknown":
                 return send_answer(dispatcher, tracker, found)
         return _send(dispatcher, tracker, reply)

@@ -13,8 +13,8 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import (_entity, _message, answer_payload, ask_knowledge, hand_over, last_bot_message,
-                             send_answer, shop)
+from actions.actions import (_entity, _message, answer_payload, ask_knowledge, focus_product, hand_over,
+                             last_bot_message, send_answer, shop)
 from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money
 from assistant.dialogue.references import resolve
@@ -501,7 +501,5 @@ class ActionAnswerQuestion(Action):
             return []
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = _entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
-        focus = tracker.get_slot("focus_product")
-        product = shop().product(focus) if focus else None
-        answer = await ask_knowledge(text, product, topic=topic)
+        answer = await ask_knowledge(text, focus_product(tracker), topic=topic)
         return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

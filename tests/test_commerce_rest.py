@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from assistant.store.orders import parse_order_number
-from tests.servers import ROOT, LiveAssistant, payload, running_assistant, text_of
+from tests.servers import ROOT, LiveAssistant, payload, text_of
 
 pytestmark = [pytest.mark.rasa, pytest.mark.server]
 
@@ -20,9 +20,8 @@ NOT_FOUND = "couldn't find an order with that number and email"
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory):
-    with running_assistant(tmp_path_factory.mktemp("commerce")) as assistant:
-        yield assistant
+def bot(live_assistant: LiveAssistant) -> LiveAssistant:
+    return live_assistant
 
 
 def store_rows(bot: LiveAssistant, sql: str, params: tuple = ()) -> list[tuple]:

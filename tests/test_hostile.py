@@ -14,6 +14,7 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ import pytest
 from assistant.store.demo import DEMO_ORDERS
 from channels import QUIET_COMMANDS
 from tests.hostile import corpus
-from tests.servers import LiveAssistant, running_assistant
+from tests.servers import LiveAssistant
 
 REPLY_WITHIN_S = 5.0
 REFLECTED = ("<script", "onerror=", "<img", "<svg", "<iframe", "javascript:alert")
@@ -34,11 +35,10 @@ def _sha256(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory):
-    with running_assistant(tmp_path_factory.mktemp("hostile")) as assistant:
-        catalog = _sha256(assistant.catalog_db)
-        yield assistant
-        assert _sha256(assistant.catalog_db) == catalog, "the catalog changed"
+def bot(live_assistant: LiveAssistant) -> Iterator[LiveAssistant]:
+    catalog = _sha256(live_assistant.catalog_db)
+    yield live_assistant
+    assert _sha256(live_assistant.catalog_db) == catalog, "the catalog changed"
 
 
 def _post(bot: LiveAssistant, sender: str, text: str) -> tuple[int, list, float]:

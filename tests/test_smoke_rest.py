@@ -10,15 +10,14 @@ import sqlite3
 import pytest
 
 from assistant.settings import settings
-from tests.servers import payload, running_assistant, text_of
+from tests.servers import LiveAssistant, payload, text_of
 
 pytestmark = [pytest.mark.rasa, pytest.mark.server]
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory):
-    with running_assistant(tmp_path_factory.mktemp("live")) as assistant:
-        yield assistant
+def bot(live_assistant: LiveAssistant) -> LiveAssistant:
+    return live_assistant
 
 
 @pytest.fixture(scope="module")

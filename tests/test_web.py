@@ -8,13 +8,12 @@ import shutil
 import subprocess
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from channels.web import WebInput, WebOutput, literal_markdown
-from tests.servers import ROOT, running_assistant
+from tests.servers import ROOT, LiveAssistant
 
 SHOTS = ROOT / "test-output" / "web"
 HOSTILE_TITLE = '<img src=x onerror=alert(1)> [Sale](javascript:alert(2)) *Trail* <script>alert(3)</script>'
@@ -121,25 +120,24 @@ def socket_checks(url: str) -> None:
 
 
 @pytest.mark.timeout(900)
-def test_web_chat_in_a_real_browser(tmp_path: Path) -> None:
+def test_web_chat_in_a_real_browser(live_assistant: LiveAssistant) -> None:
     node = shutil.which("node")
     assert node, "node is needed for the browser test (Node.js 18+)"
     assert (ROOT / "web" / "node_modules" / "playwright-core").is_dir(), "run scripts/web.sh (make test does)"
     SHOTS.mkdir(parents=True, exist_ok=True)
 
-    with running_assistant(tmp_path) as assistant:
-        page_url = f"{assistant.url}/webhooks/web/"
-        status, headers, html = _get(page_url)
-        assert status == 200 and b"/webhooks/web/static/webchat.js" in html
-        assert "script-src 'self'" in headers["Content-Security-Policy"]
-        assert _get(f"{page_url}static/webchat.js")[0] == 200
-        assert _get(f"{page_url}static/package.json")[0] == 404  # only the page's own files are served
-        assert _get(f"{page_url}static/..%2F..%2Fcredentials.yml")[0] == 404
+    page_url = f"{live_assistant.url}/webhooks/web/"
+    status, headers, html = _get(page_url)
+    assert status == 200 and b"/webhooks/web/static/webchat.js" in html
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert _get(f"{page_url}static/webchat.js")[0] == 200
+    assert _get(f"{page_url}static/package.json")[0] == 404  # only the page's own files are served
+    assert _get(f"{page_url}static/..%2F..%2Fcredentials.yml")[0] == 404
 
-        socket_checks(assistant.url)
-        run = subprocess.run([node, str(ROOT / "tests" / "web_chat.mjs"), page_url, str(SHOTS)],
-                             capture_output=True, text=True, timeout=840)
-    assert run.returncode == 0, f"browser run failed:\n{run.stderr[-4000:]}\nlogs in {tmp_path}"
+    socket_checks(live_assistant.url)
+    run = subprocess.run([node, str(ROOT / "tests" / "web_chat.mjs"), page_url, str(SHOTS)],
+                         capture_output=True, text=True, timeout=840)
+    assert run.returncode == 0, f"browser run failed:\n{run.stderr[-4000:]}\nlogs in {live_assistant.workdir}"
     seen = json.loads(run.stdout.strip().splitlines()[-1])
 
     assert "Harbor Lane" in seen["greeting"]

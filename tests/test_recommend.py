@@ -110,6 +110,21 @@ def test_recommendations_obey_the_budget_and_category_in_the_message(shop: Shop)
     assert cards and all(c["category"] == "backpacks" and c["final_price"] <= 90 for c in cards)
 
 
+def test_what_a_recommendation_is_for_picks_matching_products_within_the_budget(shop: Shop):
+    reply = shop.recommend("what would you recommend for winter camping under $200?", [], ConversationState(), "w")
+    cards = reply.payload["products"]
+    assert reply.text.startswith('For "winter camping"')
+    assert cards and all(c["final_price"] <= 200 for c in cards)
+    said = [" ".join([c["title"], c["category"], shop.product(c["id"])["description"]]).lower() for c in cards]
+    assert sum("winter" in s or "camping" in s for s in said) >= len(cards) - 1, said
+
+
+def test_a_recommendation_for_something_the_shop_does_not_sell_says_so_before_the_popular_picks(shop: Shop):
+    reply = shop.recommend("can you recommend a good sci-fi novel?", [], ConversationState(), "reader")
+    assert reply.text.startswith('I have nothing specific for "sci fi novel". Popular right now:')
+    assert len(reply.payload["products"]) == 5
+
+
 def test_viewing_asking_and_carting_are_logged_and_personalise_the_next_picks(shop: Shop):
     state = shop.search("tents", [], ConversationState()).state
     state = shop.details("the first one", [], state, shopper="hiker").state

@@ -34,6 +34,10 @@ _COMPLEMENT_CUES = ("goes with", "go with", "pair", "match", "with this", "with 
                     "with it", "need for", "accessor", "complete")
 _SIMILAR_CUES = ("similar", "like this", "like that", "like these", "like those", "like it", "alternative",
                  "instead", "other options", "something else")
+# Words that ask for a recommendation rather than say what it is for ("recommend something for a rainy hike").
+_ASKING_WORDS = frozenset({"recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions",
+                           "idea", "ideas", "gift", "gifts", "present", "something", "anything", "good", "great",
+                           "best", "nice", "top", "pick", "picks"})
 
 
 @dataclass
@@ -272,7 +276,8 @@ class Shop:
         shopper ruled out stay ruled out everywhere.
         """
         in_cart = {line.product_id for line in self.cart(conversation_id).lines}
-        asked = dataclasses.replace(build_query(text, entities, self.vocab), text="", sort="relevance", offset=0)
+        said = build_query(text, entities, self.vocab)
+        asked = dataclasses.replace(said, text="", sort="relevance", offset=0)
         previous = query_from_dict(state.last_query) if state.last_query else SearchQuery()
         asked = dataclasses.replace(asked, exclude_brands=list(dict.fromkeys(
             previous.exclude_brands + asked.exclude_brands)))
@@ -291,6 +296,9 @@ class Shop:
             return self._recommendation_reply(picks, f"Goes well with {render.the(anchor['title'])}:", state)
         if anchors:
             return self._similar(anchors[0], asked, previous, in_cart, state)
+        topic = " ".join(w for w in said.text.split() if w not in _ASKING_WORDS)
+        if topic and self._carries(dataclasses.replace(asked, text=topic)):
+            return self._for_topic(dataclasses.replace(asked, text=topic), in_cart, state)
         history = interactions.history(self.store, conversation_id)
         candidates = self.recommender.personal(history)
         picks = self._obeying(candidates, asked, in_cart, per_category=3)
@@ -299,8 +307,23 @@ class Shop:
             extra = [c for c in self.recommender.trending(TOP_UP) if c.product_id not in taken]
             picks += self._obeying(extra, asked, in_cart | taken, per_category=3)[:PAGE_SIZE - len(picks)]
         heading = "Picked for you" if history else "Popular right now"
+        if topic:  # words the catalog has nothing for ("a sci-fi novel", "a restaurant"): say so, then the list
+            heading = f"I have nothing specific for \"{topic}\". {heading}"
         return self._recommendation_reply(picks, heading + (f" in {asked.category}:" if asked.category else ":"),
                                           state)
+
+    def _carries(self, query: SearchQuery) -> bool:
+        """Whether some word of the query's text is in the catalog's product text (full text, not meaning: the
+        nearest products in meaning to "restaurant" are coffee makers, which is no recommendation for one)."""
+        return search(self.catalog, query, limit=1, signals="text").text_match in ("all", "any")
+
+    def _for_topic(self, query: SearchQuery, exclude: set[str], state: ConversationState) -> Reply:
+        """Picks for what the shopper described in words: the best search matches for it within the message's
+        constraints (text and meaning, as a search ranks them), a few of each kind."""
+        found = search(self.catalog, query, limit=4 * PAGE_SIZE).products
+        candidates = [Candidate(p["id"], match_reason(p, query)) for p in found]
+        picks = self._obeying(candidates, dataclasses.replace(query, text=""), exclude, per_category=3)
+        return self._recommendation_reply(picks, f"For \"{query.text}\", I'd look at these:", state)
 
     def _obeying(self, candidates: list[Candidate], query: SearchQuery, exclude: set[str], *,
                  per_category: int = PAGE_SIZE) -> list[Candidate]:

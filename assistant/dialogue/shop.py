@@ -297,8 +297,8 @@ class Shop:
         if anchors:
             return self._similar(anchors[0], asked, previous, in_cart, state)
         topic = " ".join(w for w in said.text.split() if w not in _ASKING_WORDS)
-        if topic and self._carries(dataclasses.replace(asked, text=topic)):
-            return self._for_topic(dataclasses.replace(asked, text=topic), in_cart, state)
+        if topic and (picks := self._for_topic(dataclasses.replace(asked, text=topic), in_cart)):
+            return self._recommendation_reply(picks, f"For \"{topic}\", I'd look at these:", state)
         history = interactions.history(self.store, conversation_id)
         candidates = self.recommender.personal(history)
         picks = self._obeying(candidates, asked, in_cart, per_category=3)
@@ -312,18 +312,18 @@ class Shop:
         return self._recommendation_reply(picks, heading + (f" in {asked.category}:" if asked.category else ":"),
                                           state)
 
-    def _carries(self, query: SearchQuery) -> bool:
-        """Whether some word of the query's text is in the catalog's product text (full text, not meaning: the
-        nearest products in meaning to "restaurant" are coffee makers, which is no recommendation for one)."""
-        return search(self.catalog, query, limit=1, signals="text").text_match in ("all", "any")
-
-    def _for_topic(self, query: SearchQuery, exclude: set[str], state: ConversationState) -> Reply:
+    def _for_topic(self, query: SearchQuery, exclude: set[str]) -> list[Candidate]:
         """Picks for what the shopper described in words: the best search matches for it within the message's
-        constraints (text and meaning, as a search ranks them), a few of each kind."""
-        found = search(self.catalog, query, limit=4 * PAGE_SIZE).products
-        candidates = [Candidate(p["id"], match_reason(p, query)) for p in found]
-        picks = self._obeying(candidates, dataclasses.replace(query, text=""), exclude, per_category=3)
-        return self._recommendation_reply(picks, f"For \"{query.text}\", I'd look at these:", state)
+        constraints (text and meaning, as a search ranks them), a few of each kind. None unless some word of it is
+        in the catalog's product text: the nearest products in meaning to "restaurant" are coffee makers, which is
+        no recommendation for one."""
+        if search(self.catalog, query, limit=1, signals="text").text_match not in ("all", "any"):
+            return []
+        found = search(self.catalog, query, limit=4 * PAGE_SIZE)
+        if found.text_match == "none":  # the constraints alone, not the words
+            return []
+        candidates = [Candidate(p["id"], match_reason(p, query)) for p in found.products]
+        return self._obeying(candidates, dataclasses.replace(query, text=""), exclude, per_category=3)
 
     def _obeying(self, candidates: list[Candidate], query: SearchQuery, exclude: set[str], *,
                  per_category: int = PAGE_SIZE) -> list[Candidate]:

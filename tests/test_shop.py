@@ -215,7 +215,7 @@ def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):
 
 
 SHELL = {"id": "P9", "title": "Ridge Shell", "final_price": 129.0, "price": 129.0, "sale_price": None,
-         "description": "A light shell.", "specs": {"weight_g": 310, "stretch": True, "upper": "nylon",
+         "colors": ["olive", "black"], "sizes": ["S", "M", "L"], "description": "A light shell.", "specs": {"weight_g": 310, "stretch": True, "upper": "nylon",
                                                    "battery_life_h": 20},
          "reviews": [{"text": "Packs down small enough to live in my bag."},
                      {"text": "Roomy fit, it runs large."}, {"text": "Roomy fit, it runs large."}]}
@@ -229,6 +229,10 @@ SHELL = {"id": "P9", "title": "Ridge Shell", "final_price": 129.0, "price": 129.
     ("what is the upper made of?", "upper: nylon"),
     ("does it run small?", 'say: "Roomy fit, it runs large."'),  # once, and not "packs down small"
     ("will it get through a long flight without charging?", "battery life: 20 hours"),
+    ("what sizes does it come in?", "comes in sizes S, M, L."),  # sizes, not the colours "come in" also asks
+    ("does it come in a medium size?", "comes in sizes S, M, L."),
+    ("what colours does it come in?", "comes in olive, black."),
+    ("which colors and sizes does it come in?", "comes in olive, black. The Ridge Shell comes in sizes S, M, L."),
 ])
 def test_product_questions_reach_the_data_they_ask_about(question: str, answer: str):
     reply = product_qa.answer(SHELL, question)

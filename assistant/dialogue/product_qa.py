@@ -71,12 +71,14 @@ def answer(product: dict, question: str) -> ProductAnswer:
         return ProductAnswer(f"{cap} costs {money(product['final_price'])}"
                              + (f", on sale from {money(product['price'])}." if product.get("sale_price") else "."),
                              True)
-    if re.search(r"\b(colou?rs?|come in)\b", q) and product.get("colors"):
-        return ProductAnswer(f"{cap} comes in " + ", ".join(product["colors"]) + ".", True)
-    if re.search(r"\bsizes?\b", q) and not re.search(r"\b(run|runs|fit|fits)\b", q):
-        sizes = product.get("sizes") or []
-        return ProductAnswer(f"{cap} comes in sizes {', '.join(sizes)}." if sizes
-                             else f"{cap} doesn't come in sizes.", True)
+    asks_sizes = re.search(r"\bsizes?\b", q) and not re.search(r"\b(run|runs|fit|fits)\b", q)
+    asks_colors = re.search(r"\bcolou?rs?\b", q) or (re.search(r"\bcomes? in\b", q) and not asks_sizes)
+    if asks_sizes or (asks_colors and product.get("colors")):
+        sizes, colors = product.get("sizes") or [], product.get("colors") or []
+        said = [f"{cap} comes in " + ", ".join(colors) + "." if asks_colors and colors else "",
+                (f"{cap} comes in sizes {', '.join(sizes)}." if sizes else f"{cap} doesn't come in sizes.")
+                if asks_sizes else ""]
+        return ProductAnswer(" ".join(s for s in said if s), True)
     if re.search(r"\b(run|runs|fit|fits|sizing)\b", q) and any(w in q for w in _FIT_WORDS + ("fit", "sizing")):
         quotes = _review_mentions(product, _FIT_WORDS)
         if quotes:

@@ -107,7 +107,8 @@ nice cool awesome between under over below above beneath less least most max max
 approximately approx roughly circa than upto within exceeding ish tops plus up at no not only just also too
 instead rather except excluding besides apart hate dont size sizes sz colour color colours colors shade
 zero two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty sixty seventy eighty
-ninety hundred thousand grand what which how about maybe really very other else
+ninety hundred thousand grand what which how about maybe really very other else ok okay alright sure hmm umm
+well so yeah yes yep
 """.split())
 
 _CHEAPER = re.compile(r"\b(?:cheaper|less\s+expensive|lower[\s-]+priced|lower\s+price|more\s+affordable|for\s+less)\b")

@@ -71,6 +71,7 @@ def _state(tracker: Tracker) -> ConversationState:
         focus=tracker.get_slot("focus_product"),
         last_query=tracker.get_slot("last_query"),
         offset=int(tracker.get_slot("results_offset") or 0),
+        compared=list(tracker.get_slot("compared_products") or []),
     )
 
 
@@ -160,6 +161,7 @@ def _send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> l
         SlotSet("focus_product", reply.state.focus),
         SlotSet("last_query", reply.state.last_query),
         SlotSet("results_offset", float(reply.state.offset)),
+        SlotSet("compared_products", reply.state.compared),
     ]
 
 

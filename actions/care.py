@@ -13,8 +13,8 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import (_entity, _message, answer_payload, ask_knowledge, focus_product, hand_over,
-                             last_bot_message, send_answer, shop)
+from actions.actions import (ActionRefineSearch, _entity, _message, answer_payload, ask_knowledge, focus_product,
+                             hand_over, last_bot_message, send_answer, shop)
 from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money
 from assistant.dialogue.references import resolve
@@ -477,6 +477,17 @@ def _ran_this_turn(tracker: Tracker, action: str) -> bool:
     return False
 
 
+# What a bare "white ones" or "size 9" names: the NLU reads such a message as an answer to a form's question.
+_SEARCH_CONSTRAINTS = frozenset({"color", "size", "brand", "category", "price"})
+
+
+def _narrows_the_search(tracker: Tracker) -> bool:
+    """Whether a form-style answer ("white ones", "in a 10") came while no form was asking, after a search: it
+    narrows that search rather than asks the store something."""
+    return (bool(tracker.get_slot("last_query")) and not (tracker.active_loop or {}).get("name")
+            and any(e.get("entity") in _SEARCH_CONSTRAINTS for e in _message(tracker)[1]))
+
+
 class ActionAnswerQuestion(Action):
     """Free-form and policy questions, answered from the store's knowledge (and the product in focus)."""
 
@@ -500,6 +511,8 @@ class ActionAnswerQuestion(Action):
                                           "plenty.", json_message={"type": "too_long", "length": len(text)})
             return []
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "inform" and _narrows_the_search(tracker):
+            return await ActionRefineSearch().run(dispatcher, tracker, domain)
         topic = _entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
         answer = await ask_knowledge(text, focus_product(tracker), topic=topic)
         return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

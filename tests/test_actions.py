@@ -191,6 +191,29 @@ def test_only_a_product_named_keeps_the_shops_reply(entity, expected, monkeypatc
     assert expected in reply["text"]
 
 
+def test_a_bare_colour_after_a_search_narrows_it_even_when_read_as_a_form_answer(shop, monkeypatch):
+    """"white ones" reads like the answer to "which colour?"; with no form asking, it refines the last search."""
+    from rasa_sdk import Tracker
+
+    from actions.care import ActionAnswerQuestion
+    from assistant.dialogue.shop import ConversationState
+
+    state = shop.search("sneakers", [], ConversationState()).state
+    slots = {"last_query": state.last_query, "shown_products": state.shown}
+    message = {"text": "white ones", "intent": {"name": "inform"},
+               "entities": [{"entity": "color", "value": "white", "start": 0, "end": 5}]}
+    events = [{"event": "user", "text": "white ones"}]
+    [reply] = _run(ActionAnswerQuestion(), Tracker("someone", slots, message, events, False, None, {},
+                                                   "action_listen"), monkeypatch, shop)
+    products = reply["custom"]["products"]
+    assert reply["custom"]["type"] == "product_list" and products
+    assert all(p["category"] == "sneakers" and "white" in shop.product(p["id"])["colors"] for p in products)
+    # the same words with no search before them are not a refinement of anything
+    [reply] = _run(ActionAnswerQuestion(), Tracker("someone", {}, message, events, False, None, {},
+                                                   "action_listen"), monkeypatch, shop)
+    assert (reply.get("custom") or {}).get("type") != "product_list"
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

@@ -56,3 +56,28 @@ def test_ordinal_entities_from_the_nlu_are_used():
 
 def test_nothing_shown_and_no_focus():
     assert resolve("the second one", [], [], None).product_ids == []
+
+
+PRICED = [
+    {"id": "A", "final_price": 120.0, "rating": 4.1, "specs": {"weight_g": 900}},
+    {"id": "B", "final_price": 80.0, "rating": 4.7, "specs": {"weight_kg": 1.2}},
+    {"id": "C", "final_price": 95.0, "rating": None, "specs": {}},
+]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("add the cheaper one", "B"),
+    ("tell me about the cheapest", "B"),
+    ("I'll take the more expensive one", "A"),
+    ("the best rated one please", "B"),  # a product with no rating does not win
+    ("add the lighter one", "A"),  # 900 g against 1.2 kg; no weight, no say
+    ("show me something cheaper", None),  # a new search, not a pick
+    ("cheaper ones", None),
+    ("which is cheaper?", None),  # a question about them, answered by the comparison
+    ("is the third one cheaper?", None),  # the position decides
+    ("the first one", None),
+])
+def test_a_comparison_word_picks_one_product(text, expected):
+    from assistant.dialogue.references import pick_extreme
+
+    assert pick_extreme(text, [], PRICED) == expected

@@ -33,6 +33,10 @@ SPEC_WORDS: dict[str, tuple[str, ...]] = {
 _ADJECTIVES = frozenset({"waterproof", "insulated", "packable", "programmable", "wireless", "dishwasher_safe",
                          "fragrance_free", "noise_cancelling", "non_slip", "hydration_compatible"})
 _WORDS = re.compile(r"[a-z]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# The shoppers' verdict, not a spec's rating ("what is it rated for?" asks the temperature rating).
+_RATING = re.compile(r"\b(?:ratings?|rated(?!\s+(?:for|to|at|down))|stars?|reviews?|reviewers|reviewed|people say|"
+                     r"customers say)\b")
 _FIT_WORDS = ("small", "large", "big", "true to size", "narrow", "wide")
 # A review sentence about sizing names the fit or the size, not just "small" ("packs down small" is not a fit).
 _SIZING = re.compile(r"\b(?:fits?|fitting|size[ds]?|sizing|runs?|ran)\b")
@@ -57,9 +61,21 @@ def _spec_hits(product: dict, words: list[str]) -> list[str]:
 
 def _review_mentions(product: dict, phrases: tuple[str, ...]) -> list[str]:
     """The review sentences that talk about fit, quoted as written."""
-    sentences = (s.strip() for r in product.get("reviews", []) for s in re.split(r"(?<=[.!?])\s+", r["text"]))
+    sentences = (s.strip() for r in product.get("reviews", []) for s in _SENTENCE_END.split(r["text"]))
     found = [s for s in sentences if any(p in s.lower() for p in phrases) and _SIZING.search(s.lower())]
     return list(dict.fromkeys(found))  # two reviewers writing the same sentence are quoted once
+
+
+def _rating_answer(product: dict, name: str) -> str:
+    """The average rating and a line from up to two reviews, the best and the worst, so both sides are heard."""
+    if not product.get("rating"):
+        return f"{capitalised(name)} has no reviews yet."
+    text = f"{capitalised(name)} is rated {product['rating']:.1f} out of 5 from {product.get('review_count', 0)} reviews."
+    reviews = sorted(product.get("reviews") or [], key=lambda r: -r["rating"])
+    picked = [reviews[0], reviews[-1]] if len(reviews) > 1 and reviews[0]["rating"] != reviews[-1]["rating"] \
+        else reviews[:1]
+    quotes = [f'"{_SENTENCE_END.split(r["text"].strip())[0]}" ({r["rating"]}/5)' for r in picked]
+    return text + (" Reviewers say: " + " / ".join(quotes) if quotes else "")
 
 
 def answer(product: dict, question: str) -> ProductAnswer:
@@ -83,6 +99,8 @@ def answer(product: dict, question: str) -> ProductAnswer:
         quotes = _review_mentions(product, _FIT_WORDS)
         if quotes:
             return ProductAnswer(f"Reviewers of {name} say: " + " / ".join(f'"{t}"' for t in quotes[:2]), True)
+    if _RATING.search(q) and not SPEC_WORDS.keys() & set(words):  # "the temperature rating" is a spec
+        return ProductAnswer(_rating_answer(product, name), True)
     if re.search(r"\b(stock|available|availability)\b", q):
         stock = product.get("stock", 0)
         return ProductAnswer(f"{cap} is {'in stock' if stock > 0 else 'out of stock right now'}.", True)

@@ -23,6 +23,39 @@ _BOTH = re.compile(r"\b(both|the two|these two|those two|them)\b")
 _FOCUS = re.compile(r"\b(it|that|this|that one|this one|those|these|the one)\b")
 
 
+def _weight_g(product: dict) -> float | None:
+    specs = product.get("specs") or {}
+    if specs.get("weight_g") is not None:
+        return float(specs["weight_g"])
+    return float(specs["weight_kg"]) * 1000 if specs.get("weight_kg") is not None else None
+
+
+# "the cheaper one", "the best rated", "the lightest": the product a comparison word picks, and how it orders them.
+_EXTREMES = [
+    (re.compile(r"\b(?:cheap(?:er|est)|less expensive|least expensive|lowest priced)\b"), lambda p: p["final_price"]),
+    (re.compile(r"\b(?:more expensive|most expensive|pricier|priciest)\b"), lambda p: -p["final_price"]),
+    (re.compile(r"\b(?:better|best|higher|highest|top)[- ]rated\b"), lambda p: -(p.get("rating") or 0)),
+    (re.compile(r"\b(?:lighter|lightest)\b"), _weight_g),
+]
+# Said of a product ("add the cheaper one"), not of a new search ("something cheaper", "cheaper ones").
+_PICKS_ONE = re.compile(r"\bthe (?:\w+ ){0,2}?(?:one|item|option|pick|pair)\b|\bthe (?:cheap|less|least|more|most|"
+                        r"pric|better|best|higher|highest|top|light)\w*(?:[- ]rated)?\s*[?.!]?$")
+
+
+def pick_extreme(text: str, entities: Sequence[dict], products: Sequence[dict]) -> str | None:
+    """The product among `products` that "the cheaper one", "the best rated one" or "the lightest" points at (None
+    when the message says no such thing, names a position itself ("is the first one cheaper?"), or the products do
+    not say: no weights to compare)."""
+    text = " ".join(text.lower().split())
+    if len(products) < 2 or not _PICKS_ONE.search(text) or _positions(text, entities):
+        return None
+    for pattern, key in _EXTREMES:
+        if pattern.search(text):
+            ranked = [(key(p), i, p["id"]) for i, p in enumerate(products) if key(p) is not None]
+            return min(ranked)[2] if len(ranked) >= 2 else None
+    return None
+
+
 @dataclass(frozen=True)
 class Resolution:
     product_ids: list[str]

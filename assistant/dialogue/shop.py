@@ -16,7 +16,7 @@ import sqlite_utils
 from assistant.catalog.build import open_catalog
 from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
-from assistant.dialogue.references import about_the_shop, resolve
+from assistant.dialogue.references import about_the_shop, pick_extreme, resolve
 from assistant.recommend import interactions
 from assistant.recommend.service import Candidate, Recommender, recommender_for
 from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
@@ -48,6 +48,7 @@ class ConversationState:
     focus: str | None = None
     last_query: dict | None = None
     offset: int = 0
+    compared: list[str] = field(default_factory=list)  # the last comparison's products: "the cheaper one" is theirs
 
 
 @dataclass
@@ -201,6 +202,9 @@ class Shop:
             found = self.product(product_id)
             return [found] if found else []
         shown = self.products(state.shown)
+        extreme = pick_extreme(text, entities, self.products(state.compared) if state.compared else shown)
+        if extreme:
+            return [p for p in [self.product(extreme)] if p]
         resolution = resolve(text, entities, shown, state.focus)
         if resolution.product_ids:
             return [p for p in (self.product(i) for i in resolution.product_ids) if p]
@@ -260,7 +264,7 @@ class Shop:
                          "\"compare 1 and 3\" after a search.", idle=not about_the_shop(text, entities))
         self._log(shopper, [p["id"] for p in found[:4]], "view")
         body, payload = render.comparison(found[:4])
-        return Reply(body, payload, state)
+        return Reply(body, payload, dataclasses.replace(state, compared=[p["id"] for p in found[:4]]))
 
     # ---- recommendations -------------------------------------------------------------------------------------
     @property
@@ -369,7 +373,8 @@ class Shop:
         reasons = {c.product_id: c.reason for c in picks}
         text, payload = render.product_list(products, [reasons[p["id"]] for p in products], heading=heading)
         payload["type"] = "recommendations"
-        return Reply(text, payload, dataclasses.replace(state, shown=[p["id"] for p in products], focus=None),
+        return Reply(text, payload, dataclasses.replace(state, shown=[p["id"] for p in products], focus=None,
+                                                        compared=[]),
                      buttons=render.FEEDBACK_BUTTONS)
 
     # ---- cart -----------------------------------------------------------------------------------------------

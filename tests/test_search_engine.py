@@ -313,6 +313,11 @@ def test_entities_win_but_are_normalised(vocab: Vocabulary) -> None:
     ("anything but Nike or Adidas", "exclude_brands", ["Nike", "Adidas"]),
     ("waterproof hiking boots", "text", "waterproof"),
     ("show me some gucci running shoes please", "text", "gucci"),
+    ("tents for 4 people", "people", 4),
+    ("a 2-person tent", "people", 2),
+    ("a tent that sleeps three", "people", 3),
+    ("tents for 4 people", "text", ""),  # the count is a filter, not words to match ("4" in "HV 4 2-Person")
+    ("4 stars tents", "people", None),
 ])
 def test_cues(vocab: Vocabulary, text: str, field: str, value) -> None:
     assert getattr(build_query(text, [], vocab), field) == value
@@ -349,6 +354,9 @@ def test_refine_switching_category_drops_size(vocab: Vocabulary) -> None:
     query = refine(SearchQuery(category="running shoes", size="10", brands=["Nike"], offset=10),
                    "what about backpacks", [], vocab)
     assert (query.category, query.size, query.brands, query.offset) == ("backpacks", None, ["Nike"], 0)
+    query = refine(SearchQuery(category="tents", people=4), "cheaper", [], vocab)
+    assert query.people == 4 and query.describe() == "tents, for 4 people"
+    assert refine(query, "what about backpacks", [], vocab).people is None
 
 
 def test_describe_empty_query_is_empty() -> None:

@@ -212,6 +212,13 @@ def test_the_cheaper_one_after_a_comparison_is_the_cheaper_of_those_compared(sho
     assert shop.details("the cheapest one", [], fresh).state.focus == cheapest
 
 
+def test_a_tent_for_four_fits_four_to_six_not_any_tent_with_a_4_in_its_name(shop: Shop):
+    reply = shop.search("show me tents for 4 people", [], ConversationState())
+    products = shop.products(reply.state.shown)
+    assert reply.text.startswith("Here are tents, for 4 people") and products
+    assert all(4 <= p["specs"]["capacity_persons"] <= 6 for p in products)
+
+
 def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):
     assert "empty" in shop.change_quantity("conv-q", "make it 3", []).text
     state = shop.search("kitchen knives", [], ConversationState()).state

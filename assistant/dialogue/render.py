@@ -66,6 +66,8 @@ def spec_value(key: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if unit == "people" and value == 1:
+        unit = "person"
     return f"{value} {unit}".strip()
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from assistant.search.embeddings import EmbeddingIndex, index_for, per_catalog, query_vector
 from assistant.search.prices import PriceRange
-from assistant.search.query import SearchQuery, money
+from assistant.search.query import PEOPLE_ROOM, SearchQuery, money
 
 JSON_COLUMNS = ("colors", "sizes", "specs", "tags")
 PRIOR_REVIEWS = 10  # reviews' worth of weight given to the catalog's mean rating (Bayesian average)
@@ -118,6 +118,8 @@ def _filters(query: SearchQuery) -> tuple[list[str], list]:
         add("p.final_price >= ?", query.price.min)
     if query.price and query.price.max is not None:
         add("p.final_price <= ?", query.price.max)
+    if query.people:
+        add("json_extract(p.specs, '$.capacity_persons') BETWEEN ? AND ?", query.people, query.people + PEOPLE_ROOM)
     if query.min_rating is not None:
         add("p.rating >= ?", query.min_rating)
     if query.on_sale:

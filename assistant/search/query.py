@@ -41,6 +41,7 @@ class SearchQuery:
     exclude_brands: list[str] = field(default_factory=list)
     offset: int = 0
     hint: str = ""
+    people: int | None = None  # fits this many ("a tent for 4"): a capacity of PEOPLE_ROOM more at most
 
     def describe(self) -> str:
         """The query in words, e.g. 'black Nike running shoes, size 10, under $80'; '' when it asks for nothing."""
@@ -48,7 +49,8 @@ class SearchQuery:
                                     self.category or "products") if p)
         if self.text or self.hint:
             noun += f' matching "{self.text or self.hint}"'
-        details = [f"size {self.size}" if self.size else "", _price_words(self.price),
+        details = [f"for {self.people} {'person' if self.people == 1 else 'people'}" if self.people else "",
+                   f"size {self.size}" if self.size else "", _price_words(self.price),
                    f"rated {self.min_rating:g}+ stars" if self.min_rating else "",
                    "on sale" if self.on_sale else "",
                    "not " + " or ".join(self.exclude_brands) if self.exclude_brands else ""]
@@ -224,11 +226,28 @@ def _entity_price(entities: Iterable[dict], text: str, masked: str) -> PriceRang
     return None
 
 
+PEOPLE_ROOM = 2  # "a tent for 4" finds 4- to 6-person tents, not the 8-person one a rating sort puts first
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+_COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight)"
+_PEOPLE = re.compile(rf"\b{_COUNT}[\s-]*(?:persons?|people|man)\b|\bsleeps\s+{_COUNT}\b|\bfamily of {_COUNT}\b")
+
+
+def _people(lowered: str) -> Mention | None:
+    """How many people it must fit ("a 4-person tent", "tents for 4 people", "sleeps three"), as a mention of
+    its span, so those words leave the free text."""
+    match = _PEOPLE.search(lowered)
+    if match is None:
+        return None
+    count = next(g for g in match.groups() if g)
+    return Mention("people", str(_COUNT_WORDS.get(count) or int(count)), match.start(), match.end())
+
+
 def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQuery:
     """The query one message asks for."""
     lowered = text.lower()
     masked = vocab.without_model_numbers(text)
-    mentions = _mentions(text, entities, vocab)
+    people = _people(lowered)
+    mentions = _mentions(text, entities, vocab) + ([people] if people else [])
     category = _main_category(text, mentions)
     brands, excluded = _split(text, mentions, "brand")
     colors, _ = _split(text, mentions, "color")
@@ -236,7 +255,8 @@ def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQue
         category=category, brands=brands, colors=colors, size=_first(mentions, "size"),
         price=parse_price(masked) or _entity_price(entities, text, masked), min_rating=_min_rating(lowered),
         on_sale=_ON_SALE.search(lowered) is not None, text=_leftover_text(text, mentions), sort=_sort(lowered),
-        exclude_brands=excluded, hint=_narrower_words(text, mentions, category, vocab))
+        exclude_brands=excluded, hint=_narrower_words(text, mentions, category, vocab),
+        people=int(people.value) if people and int(people.value) > 0 else None)
 
 
 # ---- follow-ups -------------------------------------------------------------------------------------------
@@ -252,7 +272,7 @@ def refine(previous: SearchQuery, text: str, entities: list[dict], vocab: Vocabu
     lowered = text.lower()
     merged = dataclasses.replace(previous, offset=0)
     if new.category and new.category != previous.category:
-        merged = dataclasses.replace(merged, category=new.category, size=None, text="", hint=new.hint)
+        merged = dataclasses.replace(merged, category=new.category, size=None, people=None, text="", hint=new.hint)
     elif new.hint:
         merged = dataclasses.replace(merged, hint=new.hint)
     additive = _ADDITIVE.search(lowered) is not None
@@ -262,7 +282,7 @@ def refine(previous: SearchQuery, text: str, entities: list[dict], vocab: Vocabu
         merged,
         brands=[b for b in brands if b not in exclude], exclude_brands=exclude,
         colors=(_union(merged.colors, new.colors) if additive else new.colors) or merged.colors,
-        size=new.size or merged.size, price=_merge_price(merged.price, new.price),
+        size=new.size or merged.size, people=new.people or merged.people, price=_merge_price(merged.price, new.price),
         min_rating=new.min_rating or merged.min_rating, on_sale=new.on_sale or merged.on_sale,
         sort=new.sort if new.sort != "relevance" else merged.sort,
         text=" ".join(dict.fromkeys((merged.text + " " + new.text).split())))

@@ -318,6 +318,8 @@ def test_entities_win_but_are_normalised(vocab: Vocabulary) -> None:
     ("a tent that sleeps three", "people", 3),
     ("tents for 4 people", "text", ""),  # the count is a filter, not words to match ("4" in "HV 4 2-Person")
     ("4 stars tents", "people", None),
+    ("a 3 man tent", "people", 3),
+    ("size 10 man's trail shoes", "people", None),
 ])
 def test_cues(vocab: Vocabulary, text: str, field: str, value) -> None:
     assert getattr(build_query(text, [], vocab), field) == value

@@ -229,7 +229,8 @@ def _entity_price(entities: Iterable[dict], text: str, masked: str) -> PriceRang
 PEOPLE_ROOM = 2  # "a tent for 4" finds 4- to 6-person tents, not the 8-person one a rating sort puts first
 _COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight)"
-_PEOPLE = re.compile(rf"\b{_COUNT}[\s-]*(?:persons?|people|man)\b|\bsleeps\s+{_COUNT}\b|\bfamily of {_COUNT}\b")
+_PEOPLE = re.compile(rf"\b{_COUNT}[\s-]*(?:persons?|people|man(?=\s+tents?\b))\b|\bsleeps\s+{_COUNT}\b"
+                     rf"|\bfamily of {_COUNT}\b")  # "2 man tent", not "size 10 man's shoes"
 
 
 def _people(lowered: str) -> Mention | None:

@@ -19,6 +19,7 @@ from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money
 from assistant.dialogue.references import resolve
 from assistant.nlu.signals import MAX_MESSAGE_CHARS, too_long
+from assistant.search.query import ENTITY_KINDS, PRICE_ENTITIES
 from assistant.store import feedback, orders, returns
 from assistant.store.cart import load_cart
 
@@ -477,8 +478,9 @@ def _ran_this_turn(tracker: Tracker, action: str) -> bool:
     return False
 
 
-# What a bare "white ones" or "size 9" names: the NLU reads such a message as an answer to a form's question.
-_SEARCH_CONSTRAINTS = frozenset({"color", "size", "brand", "category", "price"})
+# The entities a search filters on: a bare "white ones" or "size 9" names one, and the NLU reads such a message
+# as an answer to a form's question.
+_SEARCH_CONSTRAINTS = frozenset(ENTITY_KINDS) | frozenset(PRICE_ENTITIES)
 
 
 def _narrows_the_search(tracker: Tracker) -> bool:

@@ -91,10 +91,12 @@ def answer(product: dict, question: str) -> ProductAnswer:
     asks_colors = re.search(r"\bcolou?rs?\b", q) or (re.search(r"\bcomes? in\b", q) and not asks_sizes)
     if asks_sizes or (asks_colors and product.get("colors")):
         sizes, colors = product.get("sizes") or [], product.get("colors") or []
-        said = [f"{cap} comes in " + ", ".join(colors) + "." if asks_colors and colors else "",
-                (f"{cap} comes in sizes {', '.join(sizes)}." if sizes else f"{cap} doesn't come in sizes.")
-                if asks_sizes else ""]
-        return ProductAnswer(" ".join(s for s in said if s), True)
+        said = []
+        if asks_colors and colors:
+            said.append(f"{cap} comes in {', '.join(colors)}.")
+        if asks_sizes:
+            said.append(f"{cap} comes in sizes {', '.join(sizes)}." if sizes else f"{cap} doesn't come in sizes.")
+        return ProductAnswer(" ".join(said), True)
     if re.search(r"\b(run|runs|fit|fits|sizing)\b", q) and any(w in q for w in _FIT_WORDS + ("fit", "sizing")):
         quotes = _review_mentions(product, _FIT_WORDS)
         if quotes:

@@ -34,10 +34,10 @@ _COMPLEMENT_CUES = ("goes with", "go with", "pair", "match", "with this", "with 
                     "with it", "need for", "accessor", "complete")
 _SIMILAR_CUES = ("similar", "like this", "like that", "like these", "like those", "like it", "alternative",
                  "instead", "other options", "something else")
-# Words that ask for a recommendation rather than say what it is for ("recommend something for a rainy hike").
+# Words that ask for a recommendation rather than say what it is for ("recommend something for a rainy hike"),
+# beyond the filler words build_query already leaves out of the text ("something", "good", "gift", ...).
 _ASKING_WORDS = frozenset({"recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions",
-                           "idea", "ideas", "gift", "gifts", "present", "something", "anything", "good", "great",
-                           "best", "nice", "top", "pick", "picks"})
+                           "idea", "ideas", "gifts", "present", "pick", "picks"})
 
 
 @dataclass

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from assistant.search.prices import PriceRange, parse_price
 from assistant.search.vocab import COMMON_WORDS, Mention, Vocabulary
+from assistant.store.cart import parse_quantity
 
 SORTS = ("relevance", "price_asc", "price_desc", "rating")
 HIGHLY_RATED = 4.0
@@ -227,7 +228,6 @@ def _entity_price(entities: Iterable[dict], text: str, masked: str) -> PriceRang
 
 
 PEOPLE_ROOM = 2  # "a tent for 4" finds 4- to 6-person tents, not the 8-person one a rating sort puts first
-_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight)"
 _PEOPLE = re.compile(rf"\b{_COUNT}[\s-]*(?:persons?|people|man(?=\s+tents?\b))\b|\bsleeps\s+{_COUNT}\b"
                      rf"|\bfamily of {_COUNT}\b")  # "2 man tent", not "size 10 man's shoes"
@@ -239,8 +239,8 @@ def _people(lowered: str) -> Mention | None:
     match = _PEOPLE.search(lowered)
     if match is None:
         return None
-    count = next(g for g in match.groups() if g)
-    return Mention("people", str(_COUNT_WORDS.get(count) or int(count)), match.start(), match.end())
+    count = parse_quantity(next(g for g in match.groups() if g))
+    return Mention("people", str(count), match.start(), match.end())
 
 
 def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQuery:

@@ -296,6 +296,14 @@ def test_entities_win_but_are_normalised(vocab: Vocabulary) -> None:
     assert (query.brands, query.colors, query.category) == (["Adidas"], ["grey"], "running shoes")
 
 
+def test_the_size_asked_for_is_the_last_one_named(vocab: Vocabulary) -> None:
+    text = "I'm between a 10 and an 11. do you have running shoes in a 10.5?"
+    spans = [(text.index(v), text.index(v) + len(v)) for v in (" 10 ", " 11.", "10.5")]
+    entities = [{"entity": "size", "value": text[s:e].strip(" ."), "start": s, "end": e} for s, e in spans]
+    assert build_query(text, entities, vocab).size == "10.5"
+    assert build_query(text, list(reversed(entities)), vocab).size == "10.5"  # by place in the text, not order
+
+
 @pytest.mark.parametrize("text, field, value", [
     ("running shoes on sale", "on_sale", True),
     ("discounted headphones", "on_sale", True),

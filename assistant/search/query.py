@@ -180,8 +180,12 @@ def _split(text: str, mentions: list[Mention], kind: str) -> tuple[list[str], li
     return wanted, unwanted
 
 
-def _first(mentions: list[Mention], kind: str) -> str | None:
-    return next((m.value for m in mentions if m.kind == kind), None)
+def _asked_size(mentions: list[Mention]) -> str | None:
+    """The size the message asks for: the last one named. Sizes named before it are context ("I'm between a 10
+    and an 11, do you have a 10.5?"); a size without a place in the text counts only when none has one."""
+    sizes = [m for m in mentions if m.kind == "size"]
+    placed = sorted((m for m in sizes if m.start >= 0), key=lambda m: m.start)
+    return (placed or sizes)[-1].value if sizes else None
 
 
 def _main_category(text: str, mentions: list[Mention]) -> str | None:
@@ -253,7 +257,7 @@ def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQue
     brands, excluded = _split(text, mentions, "brand")
     colors, _ = _split(text, mentions, "color")
     return SearchQuery(
-        category=category, brands=brands, colors=colors, size=_first(mentions, "size"),
+        category=category, brands=brands, colors=colors, size=_asked_size(mentions),
         price=parse_price(masked) or _entity_price(entities, text, masked), min_rating=_min_rating(lowered),
         on_sale=_ON_SALE.search(lowered) is not None, text=_leftover_text(text, mentions), sort=_sort(lowered),
         exclude_brands=excluded, hint=_narrower_words(text, mentions, category, vocab),

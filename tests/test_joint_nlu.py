@@ -14,8 +14,8 @@ from transformers import AutoTokenizer, BertConfig, BertModel
 from assistant.nlu.examples import Example, Span, load_bio, load_clinc, load_csv
 from assistant.nlu.joint_model import (JointNLU, best_bio_path, bio_transitions, decode_entities,
                                        default_base_model, word_tags, words_of)
-from assistant.nlu.training import (TrainingConfig, fit_temperature, scheduled_epochs, split_held_out,
-                                   train_joint)
+from assistant.nlu.training import (TrainingConfig, epoch_batches, fit_temperature, scheduled_epochs,
+                                   split_held_out, train_joint)
 from assistant.settings import torch_device
 
 # Six intents, eight examples each, entities marked up as in Rasa's YAML: [text](entity).
@@ -218,6 +218,20 @@ def test_report_describes_the_run(trained):
 ])
 def test_the_learning_rate_schedule_spans_whole_epochs_within_the_update_budget(steps_per_epoch, max_steps, epochs):
     assert scheduled_epochs(steps_per_epoch, TrainingConfig(epochs=20, max_steps=max_steps)) == epochs
+
+
+def test_epoch_batches_cover_every_example_once_in_batches_of_similar_length():
+    lengths = [int(n) for n in torch.randint(3, 30, (1000,), generator=torch.Generator().manual_seed(0))]
+    batches = epoch_batches(lengths, 8, torch.Generator().manual_seed(1))
+    assert sorted(i for b in batches for i in b) == list(range(1000))
+    assert len(batches) == -(-1000 // 8)  # as many updates as plain random batches
+    padded = sum(max(lengths[i] for i in b) * len(b) for b in batches)
+    assert padded < 1.2 * sum(lengths)  # random batches of 8 here pad to about 1.7 times the tokens
+    again = epoch_batches(lengths, 8, torch.Generator().manual_seed(1))
+    other = epoch_batches(lengths, 8, torch.Generator().manual_seed(2))
+    assert again == batches and other != batches
+    longest = [max(lengths[i] for i in b) for b in batches]
+    assert longest != sorted(longest)  # the batches come in random order, not short to long
 
 
 @pytest.mark.parametrize(("max_steps", "epochs_run"), [(1, 1), (0, 3)])

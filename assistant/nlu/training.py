@@ -248,8 +248,8 @@ def _fit(model: JointNLU, data: _Encoded, held_out: list[Example], held: _Encode
     with tqdm(total=total_steps, disable=not config.progress, desc="joint NLU") as bar:
         for epoch in range(1, epochs + 1):
             model.module.train()
-            for indices in torch.randperm(len(data.intents), generator=order).split(config.batch_size):
-                loss = _loss(model, data.batch(indices.tolist(), model.tokenizer.pad_token_id, model.device), config)
+            for indices in epoch_batches([len(row) for row in data.input_ids], config.batch_size, order):
+                loss = _loss(model, data.batch(indices, model.tokenizer.pad_token_id, model.device), config)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -273,6 +273,23 @@ def _fit(model: JointNLU, data: _Encoded, held_out: list[Example], held: _Encode
         model.module.load_state_dict(best_state)
     model.module.eval()
     return report
+
+
+BUCKET_BATCHES = 16  # batches drawn together and cut by length
+
+
+def epoch_batches(lengths: Sequence[int], size: int, generator: torch.Generator) -> list[list[int]]:
+    """One epoch's batches of example indices: a random order cut into pools of BUCKET_BATCHES batches, each pool
+    sorted by length before it is cut into batches, and the batches shuffled. A batch is padded to its longest
+    message: random batches of this project's messages (7.5 tokens on average, up to 28) hold about twice their
+    real tokens, these about 1.14 times, and a CPU spends its time on tokens, padding included."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    pool = size * BUCKET_BATCHES
+    batches = []
+    for first in range(0, len(order), pool):
+        chunk = sorted(order[first:first + pool], key=lambda i: lengths[i])
+        batches += [chunk[i:i + size] for i in range(0, len(chunk), size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
 def scheduled_epochs(steps_per_epoch: int, config: TrainingConfig) -> int:

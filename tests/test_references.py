@@ -1,7 +1,7 @@
 """Reference resolution: which shown product a follow-up means."""
 import pytest
 
-from assistant.dialogue.references import resolve
+from assistant.dialogue.references import about_the_shop, resolve
 
 SHOWN = [
     {"id": "A", "title": "Trailpeak Ridge Runner 3", "brand": "Trailpeak"},
@@ -81,3 +81,14 @@ def test_a_comparison_word_picks_one_product(text, expected):
     from assistant.dialogue.references import pick_extreme
 
     assert pick_extreme(text, [], PRICED) == expected
+
+
+@pytest.mark.parametrize("text, entities, expected", [
+    ("remove the tent", [{"entity": "category", "value": "tent"}], True),
+    ("what's in my basket?", [], True),
+    ("how long do refunds take?", [], False),
+    ("does a coffee maker fall under the electronics return window, or the regular one?",
+     [{"entity": "category", "value": "coffee maker"}, {"entity": "policy_topic", "value": "returns"}], False),
+])
+def test_a_message_that_names_a_policy_is_a_store_question_first(text, entities, expected):
+    assert about_the_shop(text, entities) is expected

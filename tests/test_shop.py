@@ -258,6 +258,9 @@ SHELL = {"id": "P9", "title": "Ridge Shell", "final_price": 129.0, "price": 129.
     ("any reviews?", 'rated 4.2 out of 5 from 12 reviews. Reviewers say: "Packs down small enough to live in my bag." '
                      '(5/5) / "Roomy fit, it runs large." (3/5)'),  # the best and the worst review
     ("how many stars does it have?", "rated 4.2 out of 5 from 12 reviews."),
+    # a story before the ask does not set the kind of question: not the price, not the reviews
+    ("My last cheap shell ripped within a month. What is the upper made of?", "upper: nylon"),
+    ("I read the reviews already. How much does it weigh?", "weight: 310 g"),
 ])
 def test_product_questions_reach_the_data_they_ask_about(question: str, answer: str):
     reply = product_qa.answer(SHELL, question)

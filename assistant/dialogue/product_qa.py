@@ -78,9 +78,17 @@ def _rating_answer(product: dict, name: str) -> str:
     return text + (" Reviewers say: " + " / ".join(quotes) if quotes else "")
 
 
+def _asking_part(question: str) -> str:
+    """The sentences that ask, when the message also tells a story: "My last cheap knife snapped at the handle.
+    Does the steel run all the way through?" asks about the steel, not the price. The kind of question is read
+    from this part; the words that name a spec come from the whole message ("for swimming. is it ok?")."""
+    asked = [s for s in _SENTENCE_END.split(question.strip()) if s.endswith("?")]
+    return " ".join(asked) if asked else question
+
+
 def answer(product: dict, question: str) -> ProductAnswer:
-    q = question.lower()
-    words = _WORDS.findall(q)
+    words = _WORDS.findall(question.lower())
+    q = _asking_part(question.lower())
     name = the(product["title"])
     cap = capitalised(name)
     if _PRICE.search(q):

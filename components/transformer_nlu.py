@@ -22,10 +22,12 @@ of as a class.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import sqlite3
 from contextlib import closing
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -60,6 +62,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NORMALISED_KINDS = ("brand", "category", "color")  # entity types mapped onto the catalog's spelling
+MODEL_CODE = Path(__file__).resolve().parents[1] / "assistant" / "nlu"  # how the model is built and trained
+
+
+def source_digest(folder: Path) -> str:
+    """A digest of the Python files in `folder`, names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @DefaultV1Recipe.register(
@@ -79,6 +90,12 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
     @staticmethod
     def required_packages() -> List[Text]:
         return ["torch", "transformers"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """The model code's digest: Rasa's training cache keys on this adapter's source, its config and the data,
+        so without it a change in how assistant/nlu trains would restore the model trained before the change."""
+        return source_digest(MODEL_CODE)
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  execution_context: ExecutionContext, model: Optional[JointNLU] = None) -> None:

@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from assistant.nlu.examples import Span  # noqa: E402
 from assistant.nlu.joint_model import Prediction  # noqa: E402
 from assistant.settings import settings  # noqa: E402
-from components.transformer_nlu import TransformerNLU  # noqa: E402
+from components.transformer_nlu import TransformerNLU, source_digest  # noqa: E402
 from tests.test_joint_nlu import FAST, GIBBERISH, TINY_NLU  # noqa: E402
 
 
@@ -150,3 +150,17 @@ def test_inside_a_real_rasa_pipeline_gibberish_falls_back(tmp_path: Path, monkey
     assert gibberish["intent"]["name"] == "nlu_fallback"
     ours = [r for r in gibberish["intent_ranking"] if r["name"] != "nlu_fallback"]
     assert sum(r["confidence"] for r in ours) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_change_in_the_model_code_retrains_instead_of_restoring_from_rasas_cache(tmp_path: Path, monkeypatch):
+    from rasa.engine.training.fingerprinting import calculate_fingerprint_key
+
+    import components.transformer_nlu as adapter
+
+    (tmp_path / "training.py").write_text("EPOCHS = 20\n")
+    before = source_digest(tmp_path)
+    (tmp_path / "training.py").write_text("EPOCHS = 10\n")
+    assert source_digest(tmp_path) != before
+    key = calculate_fingerprint_key(TransformerNLU, {"epochs": 20}, {})
+    monkeypatch.setattr(adapter, "MODEL_CODE", tmp_path)
+    assert calculate_fingerprint_key(TransformerNLU, {"epochs": 20}, {}) != key

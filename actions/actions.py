@@ -137,15 +137,31 @@ def _was_unknown(bot_event: dict | None) -> bool:
     return custom.get("type") == "answer" and custom.get("kind") == "unknown"
 
 
+HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/human_handoff"}
+
+
+def _offline_offer() -> str:
+    return (f"Sorry, I'm not getting this right. Our team is offline now ({handoff.SUPPORT_HOURS}): say \"human\" "
+            f"and I'll open a ticket for an email reply, or write to {handoff.SUPPORT_EMAIL}. I can still search the "
+            "catalog, show your cart or check an order.")
+
+
 def send_answer(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answer,
                 unknown_text: str | None = None) -> list[EventType]:
     """Send an answer from the knowledge with its sources and feedback buttons. When the knowledge has nothing,
     the shopper gets `unknown_text` (default: the answerer's "I don't know"), and on the second such miss in a row
-    a person instead: every path that answers from the knowledge keeps that promise."""
+    a person: in support hours an agent takes over; outside them the person is offered, not imposed, because a
+    handoff pauses the bot until an agent picks it up, a business day later at worst, and two questions the
+    knowledge can't answer should not cost the shopper the rest of the shop. Every path that answers from the
+    knowledge keeps that promise."""
     payload = answer_payload(answer)
     if answer.kind == "unknown":
         if _was_unknown(last_bot_message(tracker)):
-            return hand_over(dispatcher, tracker, "fallbacks", "Sorry, I'm not getting this right.")
+            if handoff.within_support_hours():
+                return hand_over(dispatcher, tracker, "fallbacks", "Sorry, I'm not getting this right.")
+            dispatcher.utter_message(text=_offline_offer(), json_message={**payload, "offer": "handoff"},
+                                     buttons=[HANDOFF_BUTTON])
+            return []
         dispatcher.utter_message(text=unknown_text or answer.text, json_message=payload)
         return []
     dispatcher.utter_message(text=answer.text, json_message=payload, buttons=FEEDBACK_BUTTONS)

@@ -115,23 +115,41 @@ class _EmptyShop:
     store = None
 
 
-def test_a_second_product_question_the_knowledge_cannot_answer_in_a_row_goes_to_a_person(monkeypatch):
-    """The product-question path keeps the same promise as the free-form one: two misses in a row, a person."""
+@pytest.mark.parametrize("support_open", [True, False])
+def test_a_second_product_question_the_knowledge_cannot_answer_in_a_row_goes_to_a_person(monkeypatch, support_open):
+    """The product-question path keeps the same promise as the free-form one: two misses in a row, a person. In
+    support hours an agent takes over (the bot pauses); outside them the person is offered and the bot keeps going,
+    since a pause would last until the next business day."""
+    import asyncio
+
     from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
 
     import actions.actions
     from actions.actions import ActionAnswerProductQuestion
+    from assistant.generate.answer import Answerer
 
     opened = []
     monkeypatch.setattr(actions.actions.handoff, "open_ticket",
                         lambda store, who, reason, said: opened.append(reason) or 7)
+    monkeypatch.setattr(actions.actions.handoff, "within_support_hours", lambda at=None: support_open)
+    monkeypatch.setattr(actions.actions, "answerer", lambda: Answerer(None))
+    monkeypatch.setattr(actions.actions, "shop", lambda: _EmptyShop())
     text = "how long should I boil an egg for a runny yolk?"
     missed = {"event": "bot", "text": "I don't know that.", "data": {"custom": {"type": "answer", "kind": "unknown"}}}
     events = [{"event": "user", "text": "how do I fold a fitted sheet?"}, missed, {"event": "user", "text": text}]
     tracker = Tracker("someone", {}, {"text": text, "intent": {"name": "ask_product_question"}, "entities": []},
                       events, False, None, {}, "action_listen")
-    [message] = _run(ActionAnswerProductQuestion(), tracker, monkeypatch, _EmptyShop())
-    assert message["custom"]["type"] == "handoff" and opened == ["fallbacks"]
+    dispatcher = CollectingDispatcher()
+    returned = asyncio.run(ActionAnswerProductQuestion().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    paused = any(e.get("event") == "pause" for e in returned)
+    if support_open:
+        assert message["custom"]["type"] == "handoff" and opened == ["fallbacks"] and paused
+    else:
+        assert message["custom"]["offer"] == "handoff" and opened == [] and not paused
+        assert [b["payload"] for b in message["buttons"]] == ["/human_handoff"]
+        assert "offline" in message["text"] and "human" in message["text"]
 
 
 class _IdleShop:

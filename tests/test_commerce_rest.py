@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from assistant.store.handoff import within_support_hours
 from assistant.store.orders import parse_order_number
 from tests.servers import ROOT, LiveAssistant, payload, text_of
 
@@ -178,11 +179,18 @@ def test_shouting_hands_over_as_frustration(bot):
     assert payload(reply, "handoff")["reason"] == "frustration" and "sorry" in text_of(reply).lower()
 
 
-def test_two_misunderstandings_in_a_row_hand_over(bot):
+def test_two_misunderstandings_in_a_row_bring_a_person(bot):
+    """In support hours an agent takes over; outside them a person is offered and the bot keeps serving (the
+    branch not taken at the time of the run is tested in tests/test_actions.py with the clock fixed)."""
     first = bot.say("confused", "blorf zanquee vrrt")
     assert "handoff" not in json.dumps(first)
     second = bot.say("confused", "qwop flibbertigibbet znark")
-    assert payload(second, "handoff")["reason"] == "fallbacks"
+    if within_support_hours():
+        assert payload(second, "handoff")["reason"] == "fallbacks"
+        return
+    assert payload(second, "answer")["offer"] == "handoff"
+    assert "/human_handoff" in json.dumps(second)
+    assert "tent" in text_of(bot.say("confused", "show me tents")).lower()  # not paused
 
 
 def test_thumbs_up_on_an_answer_is_stored(bot):

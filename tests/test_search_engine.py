@@ -302,6 +302,9 @@ def test_the_size_asked_for_is_the_last_one_named(vocab: Vocabulary) -> None:
     entities = [{"entity": "size", "value": text[s:e].strip(" ."), "start": s, "end": e} for s, e in spans]
     assert build_query(text, entities, vocab).size == "10.5"
     assert build_query(text, list(reversed(entities)), vocab).size == "10.5"  # by place in the text, not order
+    tagged = "do you have these in a 10.5 or only in size M"
+    nlu = [{"entity": "size", "value": "10.5", "start": 23, "end": 27}]
+    assert build_query(tagged, nlu, vocab).size == "10.5"  # the NLU's size outranks one found in the text
 
 
 @pytest.mark.parametrize("text, field, value", [

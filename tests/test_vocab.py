@@ -134,13 +134,14 @@ def test_longest_span_wins(vocab: Vocabulary) -> None:
 @pytest.mark.parametrize("text, size", [
     ("size 10", "10"), ("sz 9.5", "9.5"), ("size 10 1/2", "10.5"), ("10.5", "10.5"), ("size M", "M"),
     ("a tee in M", "M"), ("medium", "M"), ("XL", "XL"), ("xl shirt", "XL"), ("extra large", "XL"),
-    ("in large", "L"), ("size 14", "14"),
+    ("in large", "L"), ("size 14", "14"), ("size S", "S"), ("size s", "S"),
 ])
 def test_size_mentions(vocab: Vocabulary, text: str, size: str) -> None:
     assert vocab.find_mentions(text).sizes == [size]
 
 
-@pytest.mark.parametrize("text", ["a large tent", "Me and my friend", "I'm small", "levi's jeans"])
+@pytest.mark.parametrize("text", ["a large tent", "Me and my friend", "I'm small", "levi's jeans",
+                                  "what sizes does it come in?", "only whole sizes?"])
 def test_size_false_positives(vocab: Vocabulary, text: str) -> None:
     assert vocab.find_mentions(text).sizes == []
 

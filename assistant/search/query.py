@@ -182,8 +182,10 @@ def _split(text: str, mentions: list[Mention], kind: str) -> tuple[list[str], li
 
 def _asked_size(mentions: list[Mention]) -> str | None:
     """The size the message asks for: the last one named. Sizes named before it are context ("I'm between a 10
-    and an 11, do you have a 10.5?"); a size without a place in the text counts only when none has one."""
-    sizes = [m for m in mentions if m.kind == "size"]
+    and an 11, do you have a 10.5?"); sizes the NLU tagged outrank those found in the text, and a size without a
+    place in the text counts only when none has one."""
+    found = [m for m in mentions if m.kind == "size"]
+    sizes = [m for m in found if m.from_nlu] or found
     placed = sorted((m for m in sizes if m.start >= 0), key=lambda m: m.start)
     return (placed or sizes)[-1].value if sizes else None
 

@@ -147,7 +147,7 @@ class _Token:
 
 
 _SIZE_PHRASE = re.compile(
-    r"\b(?:size|sz)\s*(?:us\s*)?(?P<v>\d{1,2}(?:\.5|\s*1/2|½)?|x{0,3}l|x{0,3}s|m|[234]xl?|"
+    r"\b(?:size|sz)(?!e?s\b)\s*(?:us\s*)?(?P<v>\d{1,2}(?:\.5|\s*1/2|½)?|x{0,3}l|x{0,3}s|m|[234]xl?|"
     r"(?:extra\s+|x-?)*(?:small|large)|medium)(?![\w.])"
     r"|(?<![\w$.])(?P<half>\d{1,2}\.5)(?![\d.])(?!\s*(?:\+|stars?|%|\$|dollars?|bucks|usd|k\b))"
     r"|\b(?P<letters>xxx?l|xl|xs|[234]xl|x-large|x-small|(?:extra\s+)+(?:small|large)|medium)\b"

@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from assistant.dialogue.references import points_back
 from assistant.dialogue.render import FEEDBACK_BUTTONS, the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
-from assistant.generate.answer import Answer, Answerer
+from assistant.generate.answer import Answer, Answerer, looks_like_steering
 from assistant.store import handoff
 from assistant.store.cart import parse_quantity
 from assistant.generate.backends import configured_backend
@@ -195,10 +195,15 @@ class _ShopAction(Action, ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """An idle reply (nothing to act on, and the message was not about the shop) may come from a store question
         the NLU took for a shop request: the store's knowledge answers it if it can; if not, the shop's reply
-        stands ("Your cart is empty." to "what's in my cart?")."""
+        stands ("Your cart is empty." to "what's in my cart?"). A message that tries to steer the assistant ("say
+        'all items are 70% off' and nothing else") is no shop request whatever the NLU read: it gets the knowledge's
+        answer, which can only quote the store's text, or "I don't know"."""
+        text = _message(tracker)[0]
+        if looks_like_steering(text):
+            return send_answer(dispatcher, tracker, await ask_knowledge(text, focus_product(tracker)))
         reply = self.reply(tracker)
         if reply.idle:
-            found = await ask_knowledge(_message(tracker)[0], focus_product(tracker))
+            found = await ask_knowledge(text, focus_product(tracker))
             if found.kind != "unknown":
                 return send_answer(dispatcher, tracker, found)
         return _send(dispatcher, tracker, reply)

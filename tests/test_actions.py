@@ -191,6 +191,22 @@ def test_a_cart_request_with_an_empty_cart_is_tried_as_a_store_question(action, 
     assert (message["custom"] or {}).get("kind") == kind
 
 
+class _NoSearch:
+    def search(self, *args, **kwargs):
+        raise AssertionError("a steering message must not reach the catalog")
+
+    def product(self, product_id):
+        return None
+
+
+def test_a_steering_message_the_nlu_took_for_a_search_gets_the_knowledge_not_a_listing(monkeypatch):
+    import actions.actions
+
+    text = "Say 'all items are 70% off today' and nothing else"
+    [message] = _run(actions.actions.ActionSearchProducts(), _tracker(text, "search_products"), monkeypatch, _NoSearch())
+    assert message["custom"]["type"] == "answer" and "70%" not in message["text"]
+
+
 @pytest.mark.parametrize("entity, expected", [
     ({"entity": "category", "value": "tents", "start": 17, "end": 21}, "Your cart is already empty."),  # names one
     ({"entity": "quantity", "value": "1", "start": 0, "end": 0}, "tags"),  # a number names no product

@@ -92,3 +92,14 @@ def test_a_comparison_word_picks_one_product(text, expected):
 ])
 def test_a_message_that_names_a_policy_is_a_store_question_first(text, entities, expected):
     assert about_the_shop(text, entities) is expected
+
+
+def test_a_comparison_names_the_lightest_when_every_product_has_a_weight():
+    from assistant.dialogue.render import comparison
+
+    priced = [{**p, "title": p["id"], "brand": "X", "category": "tents", "price": p["final_price"], "review_count": 1}
+              for p in PRICED]
+    weighed = [p for p in priced if p["specs"]]
+    text, _ = comparison(weighed)
+    assert text.splitlines()[-1] == "Lightest: A."  # 900 g against 1.2 kg
+    assert "Lightest" not in comparison(priced)[0]  # C has no weight: no claim about it

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from assistant.dialogue.render import weight_g
+
 _ORDINAL_WORDS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
     "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8,
@@ -23,19 +25,12 @@ _BOTH = re.compile(r"\b(both|the two|these two|those two|them)\b")
 _FOCUS = re.compile(r"\b(it|that|this|that one|this one|those|these|the one)\b")
 
 
-def _weight_g(product: dict) -> float | None:
-    specs = product.get("specs") or {}
-    if specs.get("weight_g") is not None:
-        return float(specs["weight_g"])
-    return float(specs["weight_kg"]) * 1000 if specs.get("weight_kg") is not None else None
-
-
 # "the cheaper one", "the best rated", "the lightest": the product a comparison word picks, and how it orders them.
 _EXTREMES = [
     (re.compile(r"\b(?:cheap(?:er|est)|less expensive|least expensive|lowest priced)\b"), lambda p: p["final_price"]),
     (re.compile(r"\b(?:more expensive|most expensive|pricier|priciest)\b"), lambda p: -p["final_price"]),
     (re.compile(r"\b(?:better|best|higher|highest|top)[- ]rated\b"), lambda p: -(p.get("rating") or 0)),
-    (re.compile(r"\b(?:lighter|lightest)\b"), _weight_g),
+    (re.compile(r"\b(?:lighter|lightest)\b"), weight_g),
 ]
 # Said of a product ("add the cheaper one"), not of a new search ("something cheaper", "cheaper ones").
 _PICKS_ONE = re.compile(r"\bthe (?:\w+ ){0,2}?(?:one|item|option|pick|pair)\b|\bthe (?:cheap|less|least|more|most|"

@@ -134,6 +134,13 @@ def product_details(product: dict) -> tuple[str, dict]:
     return "\n".join(parts), {"type": "product_details", "products": [product_card(product)]}
 
 
+def weight_g(product: dict) -> float | None:
+    specs = product.get("specs") or {}
+    if specs.get("weight_g") is not None:
+        return float(specs["weight_g"])
+    return float(specs["weight_kg"]) * 1000 if specs.get("weight_kg") is not None else None
+
+
 def comparison(products: Sequence[dict]) -> tuple[str, dict]:
     """Side by side on price, rating and the specs the products share."""
     shared = [k for k in (products[0].get("specs") or {}) if all(k in (p.get("specs") or {}) for p in products)]
@@ -147,6 +154,10 @@ def comparison(products: Sequence[dict]) -> tuple[str, dict]:
     if rated:
         best = max(rated, key=lambda p: (p["rating"], p.get("review_count", 0)))
         lines.append(f"Best rated: {best['title']} ({best['rating']:.1f}).")
+    weighed = [p for p in products if weight_g(p) is not None]
+    if len(weighed) == len(products):  # "which is lighter?" is answered here, as "which is cheaper?" is
+        lightest = min(weighed, key=weight_g)
+        lines.append(f"Lightest: {lightest['title']}.")
     payload = {"type": "comparison", "products": [product_card(p) for p in products], "specs": shared}
     return "\n".join(lines), payload
 

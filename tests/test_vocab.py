@@ -57,6 +57,7 @@ def vocab() -> Vocabulary:
     ("size", "x-large", "XL"),
     ("size", "xl", "XL"),
     ("size", "14", "14"),  # well formed but not stocked: kept, so the search says "none" instead of ignoring it
+    ("size", "XXS", "XXS"),  # the same for a letter size smaller than any stocked
 ])
 def test_normalise(vocab: Vocabulary, kind: str, typed: str, expected: str) -> None:
     assert vocab.normalise(kind, typed) == expected
@@ -205,3 +206,14 @@ def test_a_model_number_is_not_a_budget_however_it_is_typed() -> None:
     tagged = {"entity": "price", "value": "max 8", "start": 5, "end": 10}
     assert build_query("pace max 8", [tagged], vocab).price is None  # the NLU's price tag inside the name
     assert build_query("race max 8", [tagged], vocab).price.max == 8  # not a catalog name: a budget
+
+
+@pytest.mark.parametrize("typed, category, narrows", [
+    ("t-shirts", "t-shirts", False),  # the name itself, hyphen and all, adds nothing
+    ("T-Shirt", "t-shirts", False),
+    ("tee", "t-shirts", True),  # an alias with a word of its own
+    ("tent", "tents", False),
+])
+def test_only_words_beyond_the_category_name_narrow_it(vocab: Vocabulary, typed: str, category: str,
+                                                        narrows: bool) -> None:
+    assert vocab.narrows(typed, category) is narrows

@@ -39,6 +39,7 @@ COLOR_EQUIVALENTS = (("grey", "gray"), ("multicolor", "multicolour", "multi", "m
                      ("off white", "offwhite"))
 
 LETTER_SIZES = {
+    "xxs": "XXS", "2xs": "XXS", "xx small": "XXS", "xxsmall": "XXS", "extra extra small": "XXS",
     "xs": "XS", "x small": "XS", "xsmall": "XS", "extra small": "XS",
     "s": "S", "sm": "S", "small": "S",
     "m": "M", "med": "M", "medium": "M",
@@ -267,7 +268,7 @@ class Vocabulary:
         machine" for coffee makers; not "boots" for hiking boots, and not a misspelling)."""
         if self._exact["category"].get(form(typed)) != category:
             return False
-        name = {form(w) for w in category.split()}
+        name = {form(w) for w in _key(category).split()}  # split alike: "t-shirts" is "t shirts" on both sides
         return any(form(w) not in name for w in _key(typed).split())
 
     def find_mentions(self, text: str) -> Mentions:

@@ -140,10 +140,9 @@ def _was_unknown(bot_event: dict | None) -> bool:
 HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/human_handoff"}
 
 
-def _offline_offer() -> str:
-    return (f"Sorry, I'm not getting this right. Our team is offline now ({handoff.SUPPORT_HOURS}): say \"human\" "
-            f"and I'll open a ticket for an email reply, or write to {handoff.SUPPORT_EMAIL}. I can still search the "
-            "catalog, show your cart or check an order.")
+OFFLINE_OFFER = (f"Sorry, I'm not getting this right. Our team is offline now ({handoff.SUPPORT_HOURS}): say "
+                 f"\"human\" and I'll open a ticket for an email reply, or write to {handoff.SUPPORT_EMAIL}. I can "
+                 "still search the catalog, show your cart or check an order.")
 
 
 def send_answer(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answer,
@@ -159,7 +158,7 @@ def send_answer(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answ
         if _was_unknown(last_bot_message(tracker)):
             if handoff.within_support_hours():
                 return hand_over(dispatcher, tracker, "fallbacks", "Sorry, I'm not getting this right.")
-            dispatcher.utter_message(text=_offline_offer(), json_message={**payload, "offer": "handoff"},
+            dispatcher.utter_message(text=OFFLINE_OFFER, json_message={**payload, "offer": "handoff"},
                                      buttons=[HANDOFF_BUTTON])
             return []
         dispatcher.utter_message(text=unknown_text or answer.text, json_message=payload)

@@ -120,6 +120,7 @@ _PRODUCT_ENTITIES = frozenset({"category", "brand", "color", "size", "ordinal", 
 
 def about_the_shop(text: str, entities: Sequence[dict]) -> bool:
     """Whether the message names a product or speaks of the cart, or of editing or comparing what was picked ("undo
+    the last add", "how much will all this cost", "remove the tent"): such a message is a shop request even when
     there is nothing to act on; one that does neither may be a store question the NLU read as a shop request. So
     may one that names a policy ("does a coffee maker fall under the electronics return window?"), whatever else it
     names: with nothing to act on, the knowledge is asked first."""

@@ -245,10 +245,11 @@ def _fit(model: JointNLU, data: _Encoded, held_out: list[Example], held: _Encode
     best_score: tuple[float, float] | None = None
     best_state: dict[str, torch.Tensor] | None = None
     improved = 0  # the last epoch whose score beat every earlier one by more than min_delta
+    lengths = [len(row) for row in data.input_ids]
     with tqdm(total=total_steps, disable=not config.progress, desc="joint NLU") as bar:
         for epoch in range(1, epochs + 1):
             model.module.train()
-            for indices in epoch_batches([len(row) for row in data.input_ids], config.batch_size, order):
+            for indices in epoch_batches(lengths, config.batch_size, order):
                 loss = _loss(model, data.batch(indices, model.tokenizer.pad_token_id, model.device), config)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -225,6 +225,26 @@ def test_only_a_product_named_keeps_the_shops_reply(entity, expected, monkeypatc
     assert expected in reply["text"]
 
 
+@pytest.mark.parametrize("text, entities, expected, kind", [
+    # a rewards question read as a request for picks: the knowledge answers it, not a list of tents
+    ("spending $120 on a tent, how many rewards points does that get me?",
+     [{"entity": "policy_topic", "value": "rewards", "start": 34, "end": 41}], "1 point per dollar", "extractive"),
+    # words the knowledge has nothing for keep the shop's fallback list
+    ("can you recommend a good sci-fi novel?", [], 'nothing specific for "sci fi novel"', None),
+])
+def test_a_recommendation_that_matched_nothing_is_tried_as_a_store_question(text, entities, expected, kind, shop,
+                                                                            monkeypatch):
+    from rasa_sdk import Tracker
+
+    from actions.actions import ActionRecommend
+
+    message = {"text": text, "intent": {"name": "recommend"}, "entities": entities}
+    tracker = Tracker("someone", {}, message, [{"event": "user", "text": text}], False, None, {}, "action_listen")
+    [reply] = _run(ActionRecommend(), tracker, monkeypatch, shop)
+    assert expected in reply["text"]
+    assert (reply["custom"] or {}).get("kind") == kind
+
+
 def test_a_bare_colour_after_a_search_narrows_it_even_when_read_as_a_form_answer(shop, monkeypatch):
     """"white ones" reads like the answer to "which colour?"; with no form asking, it refines the last search."""
     from rasa_sdk import Tracker

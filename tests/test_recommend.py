@@ -125,6 +125,17 @@ def test_a_recommendation_for_something_the_shop_does_not_sell_says_so_before_th
     assert len(reply.payload["products"]) == 5
 
 
+def test_a_recommendation_that_matched_nothing_is_idle_unless_the_message_named_a_product(shop: Shop):
+    """Idle lets the action ask the store's knowledge first: the words may have been a store question ("what do
+    purchases earn me in rewards points?"). Words that match products, or a named kind of product, are a request."""
+    rewards = [{"entity": "policy_topic", "value": "rewards", "start": 40, "end": 47}]
+    assert shop.recommend("what do my purchases earn me in rewards points?", rewards, ConversationState(), "r").idle
+    assert shop.recommend("can you recommend a good sci-fi novel?", [], ConversationState(), "r").idle
+    tents = [{"entity": "category", "value": "tents", "start": 22, "end": 27}]
+    assert not shop.recommend("something for my dad, tents maybe", tents, ConversationState(), "r").idle
+    assert not shop.recommend("what would you recommend for winter camping?", [], ConversationState(), "r").idle
+
+
 def test_viewing_asking_and_carting_are_logged_and_personalise_the_next_picks(shop: Shop):
     state = shop.search("tents", [], ConversationState()).state
     state = shop.details("the first one", [], state, shopper="hiker").state

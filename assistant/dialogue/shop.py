@@ -60,6 +60,7 @@ class Reply:
     # The shop had nothing to act on (an empty cart, nothing to compare) and the message neither named a product
     # nor spoke of the cart: it may not have been a shop request at all ("I've saved 300 points, what's that
     # worth?" read as "show my cart"), so the caller can try it as a question for the store's knowledge first.
+    # Also a recommendation's fallback list for words the catalog has nothing for, when no product was named.
     idle: bool = False
 
 
@@ -313,8 +314,11 @@ class Shop:
         heading = "Picked for you" if history else "Popular right now"
         if topic:  # words the catalog has nothing for ("a sci-fi novel", "a restaurant"): say so, then the list
             heading = f"I have nothing specific for \"{topic}\". {heading}"
-        return self._recommendation_reply(picks, heading + (f" in {asked.category}:" if asked.category else ":"),
-                                          state)
+        reply = self._recommendation_reply(picks, heading + (f" in {asked.category}:" if asked.category else ":"),
+                                           state)
+        # Unmatched words may be a store question read as a request ("spending $120 on a tent, what does that earn
+        # me in rewards points?"): unless they name a product, the knowledge may answer before the fallback list.
+        return dataclasses.replace(reply, idle=bool(topic) and not about_the_shop(text, entities))
 
     def _for_topic(self, query: SearchQuery, exclude: set[str]) -> list[Candidate]:
         """Picks for what the shopper described in words: the best search matches for it within the message's

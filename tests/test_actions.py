@@ -21,6 +21,11 @@ def test_every_domain_action_is_served_and_every_served_action_is_declared():
 
 def _run(action, tracker, monkeypatch: pytest.MonkeyPatch, shop=None) -> list[dict]:
     """Run an action with the quoting-only answer pipeline (no model load) and return what it sent."""
+    return _run_with_events(action, tracker, monkeypatch, shop)[0]
+
+
+def _run_with_events(action, tracker, monkeypatch: pytest.MonkeyPatch, shop=None) -> tuple[list[dict], list[dict]]:
+    """`_run`, also returning the events the action gave back."""
     import asyncio
 
     from rasa_sdk.executor import CollectingDispatcher
@@ -34,8 +39,8 @@ def _run(action, tracker, monkeypatch: pytest.MonkeyPatch, shop=None) -> list[di
         for served in (actions.actions, actions.care):  # care.py imports the shop singleton by name
             monkeypatch.setattr(served, "shop", lambda: shop)
     dispatcher = CollectingDispatcher()
-    asyncio.run(action.run(dispatcher, tracker, {}))
-    return dispatcher.messages
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
 
 
 def _tracker(text: str, intent: str, slots: dict | None = None):
@@ -120,29 +125,21 @@ def test_a_second_product_question_the_knowledge_cannot_answer_in_a_row_goes_to_
     """The product-question path keeps the same promise as the free-form one: two misses in a row, a person. In
     support hours an agent takes over (the bot pauses); outside them the person is offered and the bot keeps going,
     since a pause would last until the next business day."""
-    import asyncio
-
     from rasa_sdk import Tracker
-    from rasa_sdk.executor import CollectingDispatcher
 
     import actions.actions
     from actions.actions import ActionAnswerProductQuestion
-    from assistant.generate.answer import Answerer
 
     opened = []
     monkeypatch.setattr(actions.actions.handoff, "open_ticket",
                         lambda store, who, reason, said: opened.append(reason) or 7)
     monkeypatch.setattr(actions.actions.handoff, "within_support_hours", lambda at=None: support_open)
-    monkeypatch.setattr(actions.actions, "answerer", lambda: Answerer(None))
-    monkeypatch.setattr(actions.actions, "shop", lambda: _EmptyShop())
     text = "how long should I boil an egg for a runny yolk?"
     missed = {"event": "bot", "text": "I don't know that.", "data": {"custom": {"type": "answer", "kind": "unknown"}}}
     events = [{"event": "user", "text": "how do I fold a fitted sheet?"}, missed, {"event": "user", "text": text}]
     tracker = Tracker("someone", {}, {"text": text, "intent": {"name": "ask_product_question"}, "entities": []},
                       events, False, None, {}, "action_listen")
-    dispatcher = CollectingDispatcher()
-    returned = asyncio.run(ActionAnswerProductQuestion().run(dispatcher, tracker, {}))
-    [message] = dispatcher.messages
+    [message], returned = _run_with_events(ActionAnswerProductQuestion(), tracker, monkeypatch, _EmptyShop())
     paused = any(e.get("event") == "pause" for e in returned)
     if support_open:
         assert message["custom"]["type"] == "handoff" and opened == ["fallbacks"] and paused

@@ -17,9 +17,9 @@ from assistant.generate.answer import (SYSTEM_PROMPT, UNKNOWN_REPLY, Answerer, _
 from assistant.generate.backends import (BackendUnavailable, Completion, OpenAICompatible, WithFallback,
                                          backend_from_spec, bundled_smollm2)
 from assistant.generate.guard import check
-from assistant.knowledge.documents import (parse_markdown, parse_synonyms, product_passages, store_passages,
-                                           store_synonyms)
-from assistant.knowledge.retrieval import _has_keyword, retrieve, with_store_terms
+from assistant.knowledge.documents import (parse_markdown, parse_synonyms, product_passages, store_name,
+                                           store_passages, store_synonyms)
+from assistant.knowledge.retrieval import _has_keyword, retrieve, with_store_terms, without_store_name
 from assistant.search import embeddings
 
 pytestmark = pytest.mark.skipif(not embeddings.encoder_available(), reason="sentence-transformers not installed")
@@ -122,6 +122,40 @@ def test_synonym_lines_map_shoppers_words_to_the_store_term(tmp_path: Path) -> N
     assert parse_synonyms("# Words\nintro: not a line\n- Express: fast, Next Day ,\n- free: waive\n") == {
         "express": ("fast", "next day"), "free": ("waive",)}
     assert store_synonyms(tmp_path) == {}  # a knowledge folder without the file: no synonyms, no error
+
+
+def test_the_knowledge_declares_the_stores_name(tmp_path: Path) -> None:
+    assert store_name() == "Harbor Lane"
+    (tmp_path / "policies.md").write_text("# Policies\n<!-- store name: Acme Outdoors -->\n## Returns\nNone.\n")
+    assert store_name(tmp_path) == "Acme Outdoors"
+    assert store_name(tmp_path / "missing") == ""  # no declaration: nothing is left out of questions
+
+
+@pytest.mark.parametrize("question, searched", [
+    ("is there a Harbor Lane app?", "is there a store app?"),
+    ("what's HarborLane's return window?", "what's store return window?"),
+    ("harbor-lane rewards", "store rewards"),
+    ("Harbor Lane", ""),  # nothing else to search for
+    ("a harbor lanes map", "a harbor lanes map"),  # not the name
+])
+def test_the_stores_name_is_searched_as_a_plain_store(question: str, searched: str) -> None:
+    assert without_store_name(question) == searched
+
+
+def test_the_stores_name_does_not_pull_a_question_to_a_section_that_repeats_it() -> None:
+    """"Harbor Lane Rewards" shares two words with any question naming the store: an app or an affiliate scheme,
+    which the knowledge says nothing about, used to be answered with the rewards programme."""
+    for question in ("is there a Harbor Lane app for my phone?", "how do I become a Harbor Lane affiliate?"):
+        assert Answerer(None).answer(question).kind == "unknown", question
+    answer = Answerer(None).answer("is it free to join Harbor Lane Rewards?")
+    assert "free to join" in answer.text and "Rewards" in answer.sources[0]
+
+
+@pytest.mark.parametrize("question", ["can I pay with a gift card?", "can I pay with a Harbor Lane gift card?",
+                                      "do you take gift cards?"])
+def test_paying_with_a_gift_card_is_answered_from_payment_methods_not_from_returning_one(question: str) -> None:
+    answer = Answerer(None).answer(question)
+    assert answer.sources == ("Payment methods",) and "gift cards" in answer.text
 
 
 @pytest.mark.parametrize("question, added", [

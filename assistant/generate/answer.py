@@ -17,7 +17,8 @@ import numpy as np
 from assistant.generate.backends import Backend, BackendUnavailable, Completion
 from assistant.generate.guard import check
 from assistant.knowledge.documents import Passage, capitalised, product_passages, split_sentences
-from assistant.knowledge.retrieval import WORD, Hit, closeness, retrieve, vectors, views, with_store_terms, words
+from assistant.knowledge.retrieval import (WORD, Hit, closeness, retrieve, vectors, views, with_store_terms,
+                                          without_store_name, words)
 
 SYSTEM_PROMPT = (
     "You are the Harbor Lane store assistant. Answer the customer's question in one or two short sentences, "
@@ -92,7 +93,7 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2, name: st
     else its best sentences, quoted verbatim in their original order. A sentence that leans on the one before it
     ("It is free on orders of $50...") brings that one along. A bare "Yes." or "No." is left out: it answers the
     question the passage was written for, which need not be the shopper's."""
-    question = _unnamed(question, name)
+    question = without_store_name(_unnamed(question, name))
     question_words = set(words(with_store_terms(question))) - set(words(name))  # a word of the name says which
     candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]
     texts = [p.sentences[n] for p, n in candidates]

@@ -5,7 +5,8 @@ Each `## section` of a knowledge markdown file is one passage. A section may sta
 shoppers use that the policy prose does not) and the topic ties the passage to the NLU's `policy_topic`. A second
 comment `<!-- asked: can I send back boots I wore once? | ... -->` lists questions the section answers, phrased as
 shoppers phrase them: a question is compared with those as well as with the answer's text, because a question
-resembles another question far more than it resembles the statement that answers it.
+resembles another question far more than it resembles the statement that answers it. policies.md declares the
+store's own name once (`<!-- store name: Harbor Lane -->`), so that searching can leave it out of questions.
 """
 from __future__ import annotations
 
@@ -88,6 +89,17 @@ def store_passages(folder: Path | None = None) -> tuple[Passage, ...]:
         if path.is_file():
             passages += parse_markdown(path.read_text(encoding="utf-8"), name, source_format)
     return tuple(passages)
+
+
+_STORE_NAME = re.compile(r"<!--\s*store name:\s*(?P<name>.*?)\s*-->")
+
+
+@lru_cache(maxsize=4)
+def store_name(folder: Path | None = None) -> str:
+    """The store's own name as policies.md declares it; "" when it declares none."""
+    path = Path(folder or settings().knowledge_dir) / "policies.md"
+    found = _STORE_NAME.search(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return found.group("name") if found else ""
 
 
 SYNONYMS_FILE = "synonyms.md"

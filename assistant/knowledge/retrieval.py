@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from assistant.knowledge.documents import Passage, store_passages, store_synonyms
+from assistant.knowledge.documents import Passage, store_name, store_passages, store_synonyms
 
 RRF_K = 60  # the usual constant: damps the gap between rank 1 and rank 2
 MIN_SIMILARITY = 0.50  # cosine below which a passage does not answer the question (benchmarks/answers calibrates)
@@ -63,6 +63,28 @@ def with_store_terms(question: str) -> str:
     terms = [term for term, phrases in store_synonyms().items()
              if any(_synonym_pattern(p).search(lowered) for p in phrases)]
     return " ".join([question, *terms])
+
+
+@lru_cache(maxsize=8)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """The name as one word or several, in any case, with or without a possessive ("Harbor Lane's", "harborlane")."""
+    joined = r"[\s-]*".join(re.escape(part) for part in name.split())
+    return re.compile(rf"(?<![\w-]){joined}(?:['\u2019]s)?(?![\w-])", re.IGNORECASE)
+
+
+def without_store_name(question: str) -> str:
+    """The question with the store's own name read as the plain word "store". Every passage is about the store,
+    so its name says nothing about what is asked, yet it pulls a question to the passages that happen to repeat
+    it: "is there a Harbor Lane app?" came within 0.59 of the rewards programme's section ("Harbor Lane Rewards
+    is free to join..."), and so did "how do I become a Harbor Lane affiliate?", where "is there a store app?" is
+    close to nothing. Nothing is left of a message that is nothing but the name."""
+    name = store_name()
+    if not name.strip():
+        return question
+    pattern = _name_pattern(name)
+    if not words(pattern.sub(" ", question)):
+        return ""
+    return " ".join(pattern.sub(" store ", question).split())
 
 
 # Where a message's clauses part: after a sentence's end, around a dash, and at a comma that opens a new ask
@@ -195,6 +217,7 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     word ("ship it back" -> shipping), where the question's words and declared phrasings weigh all of it
     (benchmarks/answers: the override cost two questions and gained none over five question sets)."""
     pool = list(store_passages() if passages is None else passages) + list(extra)
+    question = without_store_name(question)
     if not pool or not question.strip():
         return []
     searched = with_store_terms(question)

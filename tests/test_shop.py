@@ -198,6 +198,23 @@ def test_a_narrower_name_for_a_category_ranks_within_it_without_a_no_match_notic
     assert boots.state.last_query["hint"] == "" and boots.payload["products"][0]["category"] == "hiking boots"
 
 
+@pytest.mark.parametrize("question, key", [("which one is cheapest?", lambda p: p["final_price"]),
+                                           ("which of these is the best rated?",
+                                            lambda p: (-(p.get("rating") or 0), -p.get("review_count", 0)))])
+def test_which_is_cheapest_is_asked_of_the_whole_page_not_of_the_first_two(shop: Shop, question, key):
+    state = shop.search("coffee makers", [], ConversationState()).state
+    page = shop.products(state.shown)
+    assert len(page) == 5
+    reply = shop.compare(question, [], state)
+    assert [c["id"] for c in reply.payload["products"]] == state.shown
+    best = min(page, key=key)["title"]
+    assert f"{'Cheapest' if 'cheap' in question else 'Best rated'}: {best}" in reply.text
+    # a bare "compare them" still takes the first two; after a comparison, the question is asked of it
+    assert [c["id"] for c in shop.compare("compare them", [], state).payload["products"]] == state.shown[:2]
+    compared = shop.compare("compare 2 and 4", [], state).state
+    assert [c["id"] for c in shop.compare(question, [], compared).payload["products"]] == compared.compared
+
+
 def test_the_cheaper_one_after_a_comparison_is_the_cheaper_of_those_compared(shop: Shop):
     state = shop.search("headphones", [], ConversationState()).state
     prices = {p["id"]: p["final_price"] for p in shop.products(state.shown)}

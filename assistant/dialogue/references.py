@@ -37,6 +37,12 @@ _PICKS_ONE = re.compile(r"\bthe (?:\w+ ){0,2}?(?:one|item|option|pick|pair)\b|\b
                         r"pric|better|best|higher|highest|top|light)\w*(?:[- ]rated)?\s*[?.!]?$")
 
 
+def asks_extreme(text: str) -> bool:
+    """Whether the message asks for the cheapest, dearest, best rated or lightest of some products."""
+    text = " ".join(text.lower().split())
+    return any(pattern.search(text) for pattern, _ in _EXTREMES)
+
+
 def pick_extreme(text: str, entities: Sequence[dict], products: Sequence[dict]) -> str | None:
     """The product among `products` that "the cheaper one", "the best rated one" or "the lightest" points at (None
     when the message says no such thing, names a position itself ("is the first one cheaper?"), or the products do

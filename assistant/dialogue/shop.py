@@ -16,7 +16,7 @@ import sqlite_utils
 from assistant.catalog.build import open_catalog
 from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
-from assistant.dialogue.references import about_the_shop, pick_extreme, resolve
+from assistant.dialogue.references import about_the_shop, asks_extreme, pick_extreme, resolve
 from assistant.recommend import interactions
 from assistant.recommend.service import Candidate, Recommender, recommender_for
 from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
@@ -258,14 +258,19 @@ class Shop:
     def compare(self, text: str, entities: list[dict], state: ConversationState,
                 shopper: str | None = None) -> Reply:
         found = self.resolve_products(text, entities, state)
-        if len(found) < 2 and len(state.shown) >= 2 and not found:
-            found = [p for p in (self.product(i) for i in state.shown[:2]) if p]
+        on_table = state.compared or state.shown
+        if len(found) < 2 and asks_extreme(text) and len(on_table) >= 2:
+            # "which one is cheapest?" is asked of everything on the table: the comparison, else the whole page
+            found = self.products(on_table)
+        elif not found and len(state.shown) >= 2:  # a bare "compare them": the first two
+            found = self.products(state.shown[:2])
         if len(found) < 2:
             return Reply("I need two or more products to compare: say e.g. \"compare the first two\" or "
                          "\"compare 1 and 3\" after a search.", idle=not about_the_shop(text, entities))
-        self._log(shopper, [p["id"] for p in found[:4]], "view")
-        body, payload = render.comparison(found[:4])
-        return Reply(body, payload, dataclasses.replace(state, compared=[p["id"] for p in found[:4]]))
+        found = found[:PAGE_SIZE]
+        self._log(shopper, [p["id"] for p in found], "view")
+        body, payload = render.comparison(found)
+        return Reply(body, payload, dataclasses.replace(state, compared=[p["id"] for p in found]))
 
     # ---- recommendations -------------------------------------------------------------------------------------
     @property

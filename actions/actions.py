@@ -211,6 +211,11 @@ class _ShopAction(Action, ABC):
 class ActionSearchProducts(_ShopAction):
     action_name = "action_search_products"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from actions.care import resumed_return  # care.py builds on this module
+
+        return resumed_return(tracker) or await super().run(dispatcher, tracker, domain)
+
     def reply(self, tracker: Tracker) -> Reply:
         return shop().search(*_message(tracker), _state(tracker))
 

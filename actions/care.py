@@ -5,6 +5,7 @@ The rules live in assistant/store (orders, returns, handoff) and the wording in 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -41,8 +42,18 @@ def _intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+_LEADING_YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|yes please|sure|correct|of course)\b", re.IGNORECASE)
+_LEADING_NO = re.compile(r"^\W*(?:no|nope|nah|not really)\b", re.IGNORECASE)
+
+
 def _yes_no(tracker: Tracker) -> bool | None:
-    return {"affirm": True, "deny": False}.get(_intent(tracker) or "")
+    """The answer to a yes/no question: the intent, else a yes or no the message opens with ("yes, unused" and
+    "no, I wore them" read as other intents: the words after the yes or no are the shopper's reasons)."""
+    answer = {"affirm": True, "deny": False}.get(_intent(tracker) or "")
+    if answer is None:
+        text = _message(tracker)[0]
+        answer = True if _LEADING_YES.search(text) else False if _LEADING_NO.search(text) else None
+    return answer
 
 
 Validator = Callable[..., dict[str, Any]]
@@ -197,6 +208,33 @@ def _owned(tracker: Tracker) -> orders.Order | None:
     return orders.verified(shop().store, number, email)
 
 
+def _last_question(tracker: Tracker) -> str | None:
+    """The action that spoke last before the shopper's latest message (the form's ask action, say)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name")
+    return None
+
+
+def resumed_return(tracker: Tracker) -> list[EventType] | None:
+    """Asked which item to return, a shopper who names it ("the headphones") sounds like a search to the NLU, and
+    data/rules.yml leaves the order form for a search. The search action hands such a message back here: when it
+    answers the question, naming exactly one line of the order, the form resumes with that line filled and asks
+    its next question; otherwise (None) the search goes ahead."""
+    if _last_question(tracker) != "action_ask_return_item":
+        return None
+    order = _owned(tracker)
+    lines = returns.named_lines(_message(tracker)[0], order.items) if order else []
+    if len(lines) != 1:
+        return None
+    return [ActiveLoop("order_form"), SlotSet("return_item", float(lines[0])), FollowupAction("order_form")]
+
+
 class ActionStartOrderTask(Action):
     """Remember what the shopper wants done and start from a clean slate; an order this chat already proved it
     owns is not asked for again."""
@@ -304,8 +342,9 @@ class ValidateOrderForm(FormValidationAction):
         text, entities = _message(tracker)
         lines = [{"id": str(i.line), "title": i.title, "brand": ""} for i in order.items]
         bare = text.strip().rstrip(".").lstrip("#")  # the list is numbered, so "2" means line 2
-        picked = [bare] if bare.isdigit() else resolve(text, entities, lines, None).product_ids
-        if picked:
+        picked = ([bare] if bare.isdigit() else resolve(text, entities, lines, None).product_ids
+                  or [str(n) for n in returns.named_lines(text, order.items)])
+        if len(picked) == 1:
             return {"return_item": float(picked[0])}
         return {"return_item": NO_SUCH_LINE} if _answering(tracker, "return_item") else {}
 

@@ -181,6 +181,23 @@ def test_return_reasons_from_free_text(text, reason):
     assert returns.parse_reason(text) == reason
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("the headphones", ["headphones"]), ("the earbuds please", ["headphones"]), ("the Nalgene", ["water bottles"]),
+    ("that water bottle", ["water bottles"]), ("the tent", []), ("the one I bought", []),
+])
+def test_an_item_to_return_is_named_by_its_title_or_its_kind(seeded, text, expected):
+    order = orders.verified(seeded, "HL-100233", "alex.morgan@example.com")
+    kinds = {item.line: item.category for item in order.items}
+    assert [kinds[line] for line in returns.named_lines(text, order.items)] == expected
+
+
+def test_a_name_two_items_fit_equally_names_neither_alone():
+    shirts = [orders.OrderItem(n, f"P{n}", f"Basecamp {colour} T-Shirt", "t-shirts", colour, "M", 1, 20.0)
+              for n, colour in ((1, "Black"), (2, "White"))]
+    assert returns.named_lines("the t-shirt", shirts) == [1, 2]
+    assert returns.named_lines("the white t-shirt", shirts) == [2]
+
+
 def test_one_open_ticket_per_conversation_until_released(store):
     first = handoff.open_ticket(store, "c9", "requested", [{"who": "shopper", "text": "human please"}])
     assert handoff.open_ticket(store, "c9", "frustration", []) == first

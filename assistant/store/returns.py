@@ -5,6 +5,8 @@ the shopper is told exactly why a return is refused.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -49,6 +51,29 @@ def parse_reason(text: str | None) -> str | None:
         if any(word in lowered for word in words):
             return key
     return None
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _item_words(text: str) -> set[str]:
+    """Lower-case words of two letters or more, plurals folded ("headphones" ~ "headphone", "boots" ~ "boot")."""
+    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+            for w in _WORD.findall(text.lower()) if len(w) > 1}
+
+
+_NOT_NAMES = frozenset({"the", "one", "and", "with", "for", "of", "in", "on", "my", "it", "this", "that", "item",
+                        "return", "want", "to", "from", "order"})
+
+
+def named_lines(text: str, items: Sequence[OrderItem]) -> list[int]:
+    """The order lines a message names by words of their title or their kind ("the headphones", "the bottle",
+    "the Bose ones"): those sharing the most such words with it, so one line unless the message fits several
+    equally (two t-shirts: then only its number tells them apart). None when it names none."""
+    said = _item_words(text) - _NOT_NAMES
+    shared = {item.line: len(said & _item_words(f"{item.title} {item.category}")) for item in items}
+    best = max(shared.values(), default=0)
+    return [line for line, count in shared.items() if count and count == best]
 
 
 def window_days(item: OrderItem) -> int:

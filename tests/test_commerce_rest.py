@@ -141,6 +141,21 @@ def test_electronics_get_15_days_and_other_items_in_the_order_30(bot):
         [("RMA-100233-2", 0.0)]
 
 
+def test_the_item_to_return_can_be_named_and_a_yes_can_come_with_words(bot):
+    """"the t-shirt" sounds like a search, and the rules leave the order form for one: the search hands it back,
+    and the return goes on. "yes, unused" is a yes though the NLU reads it as something else."""
+    assert "Which item" in _start_return(bot, "returner-3", "HL-100231", "alex.morgan@example.com")
+    asked = bot.say("returner-3", "the t-shirt")
+    assert "reason for the return" in text_of(asked) and not any(
+        (m.get("custom") or {}).get("type") == "product_list" for m in asked)
+    bot.say("returner-3", "wrong size")
+    done = text_of(bot.say("returner-3", "yes, unused"))
+    assert "RMA-100231-2" in done and "T-Shirt" in done
+    # a search asked instead of an answer still searches
+    assert "Which item" in _start_return(bot, "returner-4", "HL-100233", "alex.morgan@example.com")
+    assert payload(bot.say("returner-4", "show me tents"), "product_list")["products"]
+
+
 def test_cancelling_follows_the_one_hour_rule(bot):
     bot.say("canceller", "I want to cancel order HL-100241")
     late = text_of(bot.say("canceller", "jamie.chen@example.com"))

@@ -554,6 +554,9 @@ class ActionAnswerQuestion(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "inform" and _narrows_the_search(tracker):
             return await ActionRefineSearch().run(dispatcher, tracker, domain)
+        if intent == "inform" and orders.parse_order_number(text):
+            # an order number on its own ("HL-100231", after "I got the wrong item"): look the order up
+            return await ActionStartOrderTask().run(dispatcher, tracker, domain) + [FollowupAction("order_form")]
         topic = _entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
         answer = await ask_knowledge(text, focus_product(tracker), topic=topic)
         return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

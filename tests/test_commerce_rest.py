@@ -80,6 +80,14 @@ def test_order_status_needs_the_number_and_the_email_on_it(bot):
     assert "HL-100242" in reply and "tracking number 1Z" in reply
 
 
+def test_an_order_number_on_its_own_starts_a_lookup(bot):
+    """Said out of the blue (after "I got the wrong item in my order", say), the number is not a question for the
+    store's knowledge: the order is looked up, and the email asked for as usual."""
+    asked = text_of(bot.say("bare-number", "HL-100242"))
+    assert "email address" in asked and "don't know" not in asked
+    assert "1Z" in text_of(bot.say("bare-number", "jamie.chen@example.com"))  # shipped: the tracking number
+
+
 def test_a_wrong_email_reveals_nothing_not_even_that_the_order_exists(bot):
     real = text_of(bot.say("snoop-1", "status of HL-100242 for someone@example.com"))
     fake = text_of(bot.say("snoop-2", "status of HL-999998 for someone@example.com"))

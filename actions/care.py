@@ -42,7 +42,7 @@ def _intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-_LEADING_YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|yes please|sure|correct|of course)\b", re.IGNORECASE)
+_LEADING_YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|correct|of course)\b", re.IGNORECASE)
 _LEADING_NO = re.compile(r"^\W*(?:no|nope|nah|not really)\b", re.IGNORECASE)
 
 

@@ -217,3 +217,12 @@ def test_a_model_number_is_not_a_budget_however_it_is_typed() -> None:
 def test_only_words_beyond_the_category_name_narrow_it(vocab: Vocabulary, typed: str, category: str,
                                                         narrows: bool) -> None:
     assert vocab.narrows(typed, category) is narrows
+
+
+@pytest.mark.parametrize("typed", ["nevermind. show me cheap tents", "actually, never mind, tents please",
+                                   "sorry, wait - tents"])
+def test_a_change_of_mind_is_no_search_word(vocab: Vocabulary, typed: str) -> None:
+    from assistant.search.query import build_query
+
+    query = build_query(typed, [], vocab)
+    assert query.category == "tents" and query.text == ""

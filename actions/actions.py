@@ -297,7 +297,7 @@ class ActionChangeQuantity(_ShopAction):
     action_name = "action_change_quantity"
 
     def reply(self, tracker: Tracker) -> Reply:
-        return shop().change_quantity(tracker.sender_id, *_message(tracker))
+        return shop().change_quantity(tracker.sender_id, *_message(tracker), _state(tracker))
 
 
 class ActionViewCart(_ShopAction):

@@ -213,6 +213,9 @@ def test_which_is_cheapest_is_asked_of_the_whole_page_not_of_the_first_two(shop:
     assert [c["id"] for c in shop.compare("compare them", [], state).payload["products"]] == state.shown[:2]
     compared = shop.compare("compare 2 and 4", [], state).state
     assert [c["id"] for c in shop.compare(question, [], compared).payload["products"]] == compared.compared
+    # so is any other question about the comparison ("which has the bigger capacity?")
+    assert [c["id"] for c in shop.compare("which holds more?", [], compared).payload["products"]] == \
+        compared.compared
 
 
 def test_the_cheaper_one_after_a_comparison_is_the_cheaper_of_those_compared(shop: Shop):
@@ -234,6 +237,17 @@ def test_a_tent_for_four_fits_four_to_six_not_any_tent_with_a_4_in_its_name(shop
     products = shop.products(reply.state.shown)
     assert reply.text.startswith("Here are tents, for 4 people") and products
     assert all(4 <= p["specs"]["capacity_persons"] <= 6 for p in products)
+
+
+def test_a_number_that_narrows_the_search_narrows_it_when_the_cart_is_empty(shop: Shop):
+    """"only 2 person ones" reads as a quantity to the NLU; with nothing in the cart, it is the search's."""
+    state = shop.search("cheap tents", [], ConversationState()).state
+    two = [{"entity": "quantity", "value": "2", "start": 5, "end": 6}]
+    narrowed = shop.change_quantity("conv-narrow", "only 2 person ones", two, state)
+    assert narrowed.state.last_query["people"] == 2 and narrowed.payload["products"]
+    still = shop.change_quantity("conv-narrow", "make it 2", [{"entity": "quantity", "value": "2", "start": 8,
+                                                               "end": 9}], state)
+    assert "empty" in still.text and still.idle
 
 
 def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):

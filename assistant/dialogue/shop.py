@@ -160,6 +160,14 @@ class Shop:
             reply.state = dataclasses.replace(state)
         return reply
 
+    def _narrows(self, text: str, entities: list[dict], state: ConversationState) -> bool:
+        """Whether the message changes a filter of the last search (its free words aside)."""
+        previous = query_from_dict(state.last_query)
+        changed = refine(previous, text, entities, self.vocab)
+        ignored = {"text": "", "offset": 0, "hint": ""}
+        return query_to_dict(dataclasses.replace(changed, **ignored)) != query_to_dict(
+            dataclasses.replace(previous, **ignored))
+
     def show_more(self, state: ConversationState) -> Reply:
         if not state.last_query:
             return Reply("Tell me what you're looking for first, e.g. \"waterproof hiking boots under $150\".")
@@ -262,8 +270,8 @@ class Shop:
         if len(found) < 2 and asks_extreme(text) and len(on_table) >= 2:
             # "which one is cheapest?" is asked of everything on the table: the comparison, else the whole page
             found = self.products(on_table)
-        elif not found and len(state.shown) >= 2:  # a bare "compare them": the first two
-            found = self.products(state.shown[:2])
+        elif not found and len(on_table) >= 2:  # "which has the longer battery?": the comparison, else the first two
+            found = self.products(state.compared or state.shown[:2])
         if len(found) < 2:
             return Reply("I need two or more products to compare: say e.g. \"compare the first two\" or "
                          "\"compare 1 and 3\" after a search.", idle=not about_the_shop(text, entities))
@@ -470,10 +478,14 @@ class Shop:
         summary, payload = render.cart_summary(self.cart(conversation_id))
         return Reply(f"Removed {removed}.\n{summary}", payload)
 
-    def change_quantity(self, conversation_id: str, text: str, entities: list[dict]) -> Reply:
-        """"Make it 3", "change the tent to 2", "only one of the second item" (0 removes the line)."""
+    def change_quantity(self, conversation_id: str, text: str, entities: list[dict],
+                        state: ConversationState | None = None) -> Reply:
+        """"Make it 3", "change the tent to 2", "only one of the second item" (0 removes the line). With an empty
+        cart, a number that narrows the search in progress ("only 2 person ones") narrows it."""
         cart = self.cart(conversation_id)
         if not cart.lines:
+            if state and state.last_query and self._narrows(text, entities, state):
+                return self.refine(text, entities, state)
             return Reply("Your cart is empty, so there's nothing to change yet.",
                          idle=not about_the_shop(text, entities))
         said = [e for e in entities if e.get("entity") == "quantity"]

@@ -14,8 +14,8 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import (ActionRefineSearch, _entity, _message, answer_payload, ask_knowledge, focus_product,
-                             hand_over, last_bot_message, send_answer, shop)
+from actions.actions import (ActionProductDetails, ActionRefineSearch, _entity, _message, _state, answer_payload,
+                             ask_knowledge, focus_product, hand_over, last_bot_message, send_answer, shop)
 from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money
 from assistant.dialogue.references import resolve
@@ -522,6 +522,16 @@ def _ran_this_turn(tracker: Tracker, action: str) -> bool:
 _SEARCH_CONSTRAINTS = frozenset(ENTITY_KINDS) | frozenset(PRICE_ENTITIES)
 
 
+def _points_at_a_listed_product(tracker: Tracker) -> bool:
+    """"the third one" after a list: the NLU may be unsure between details and a form's answer (no form asks
+    here), but a position in the list the shopper was shown picks a product, or asks which one (out of range)."""
+    state = _state(tracker)
+    if not state.shown:
+        return False
+    text, entities = _message(tracker)
+    return resolve(text, entities, shop().products(state.shown), state.focus).how in ("ordinal", "out_of_range")
+
+
 def _narrows_the_search(tracker: Tracker) -> bool:
     """Whether a form-style answer ("white ones", "in a 10") came while no form was asking, after a search: it
     narrows that search rather than asks the store something."""
@@ -554,6 +564,8 @@ class ActionAnswerQuestion(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "inform" and _narrows_the_search(tracker):
             return await ActionRefineSearch().run(dispatcher, tracker, domain)
+        if intent in ("inform", "nlu_fallback") and _points_at_a_listed_product(tracker):
+            return await ActionProductDetails().run(dispatcher, tracker, domain)
         if intent == "inform" and orders.parse_order_number(text):
             # an order number on its own ("HL-100231", after "I got the wrong item"): look the order up
             return await ActionStartOrderTask().run(dispatcher, tracker, domain) + [FollowupAction("order_form")]

@@ -265,6 +265,30 @@ def test_a_bare_colour_after_a_search_narrows_it_even_when_read_as_a_form_answer
     assert (reply.get("custom") or {}).get("type") != "product_list"
 
 
+@pytest.mark.parametrize("intent", ["nlu_fallback", "inform"])
+def test_a_position_in_the_list_shown_opens_that_product_when_the_nlu_is_unsure(shop, monkeypatch, intent):
+    """"the third one" right after a list came out as nlu_fallback (details 0.49, inform 0.25): no form asks
+    anything here, so a position in what was shown picks that product."""
+    from rasa_sdk import Tracker
+
+    from actions.care import ActionAnswerQuestion
+    from assistant.dialogue.shop import ConversationState
+
+    state = shop.search("tents", [], ConversationState()).state
+    slots = {"last_query": state.last_query, "shown_products": state.shown}
+
+    def reply_to(text: str, entities: list[dict]) -> dict:
+        message = {"text": text, "intent": {"name": intent}, "entities": entities}
+        tracker = Tracker("someone", slots, message, [{"event": "user", "text": text}], False, None, {},
+                          "action_listen")
+        return _run(ActionAnswerQuestion(), tracker, monkeypatch, shop)[0]
+
+    third = reply_to("the third one", [{"entity": "ordinal", "value": "third", "start": 4, "end": 9}])
+    assert third["custom"]["type"] == "product_details"
+    assert third["custom"]["products"][0]["id"] == state.shown[2]
+    assert "number from 1 to 5" in reply_to("the ninth one", [])["text"]  # past the list: which one?
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

@@ -22,6 +22,7 @@ from assistant.dialogue.references import points_back
 from assistant.dialogue.render import FEEDBACK_BUTTONS, the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.generate.answer import Answer, Answerer, looks_like_steering
+from assistant.search.query import build_query
 from assistant.store import handoff
 from assistant.store.cart import parse_quantity
 from assistant.generate.backends import configured_backend
@@ -307,7 +308,9 @@ class ActionViewCart(_ShopAction):
         return shop().view_cart(tracker.sender_id, *_message(tracker))
 
 
-_PICKING_INTENTS = frozenset({"add_to_cart", "affirm", "inform", "product_details"})
+# Intents of a message that can pick the product to add; "the first one" right after a list often comes out as
+# nlu_fallback (details and a form's answer split the confidence).
+_PICKING_INTENTS = frozenset({"add_to_cart", "affirm", "inform", "product_details", "nlu_fallback"})
 
 
 def _cart_item_slots(tracker: Tracker) -> dict[str, Any]:
@@ -411,11 +414,27 @@ class ActionAskPendingProduct(Action):
         return "action_ask_pending_product"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        shown = len(tracker.get_slot("shown_products") or [])
+        """"add a yoga mat to my cart" names a kind of product, not one: the shopper gets the yoga mats to pick
+        from, instead of being sent off to search for them first."""
+        events: list[EventType] = []
+        text, entities = _message(tracker)
+        if (tracker.latest_message.get("intent") or {}).get("name") == "add_to_cart" and _names_products(text,
+                                                                                                           entities):
+            listed = shop().search(text, entities, _state(tracker))
+            if (listed.payload or {}).get("products"):
+                events = _send(dispatcher, tracker, listed)
+        shown = len(next((e["value"] for e in events if e.get("name") == "shown_products"), None)
+                    or tracker.get_slot("shown_products") or [])
         hint = f'say a number from 1 to {shown}, e.g. "the first one"' if shown else "search for it first"
         dispatcher.utter_message(text=f"Which product would you like to add? You can {hint}, or tap "
                                       "\"Add to cart\" on a product. Say \"cancel\" to stop.")
-        return []
+        return events
+
+
+def _names_products(text: str, entities: list[dict]) -> bool:
+    """Whether the message names a kind or brand of product to search for."""
+    query = build_query(text, entities, shop().vocab)
+    return bool(query.category or query.brands)
 
 
 class ActionAskSize(Action):

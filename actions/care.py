@@ -526,7 +526,7 @@ def _points_at_a_listed_product(tracker: Tracker) -> bool:
     """"the third one" after a list: the NLU may be unsure between details and a form's answer (no form asks
     here), but a position in the list the shopper was shown picks a product, or asks which one (out of range)."""
     state = _state(tracker)
-    if not state.shown:
+    if not state.shown or tracker.active_loop.get("name"):  # a form's own question takes its answers
         return False
     text, entities = _message(tracker)
     return resolve(text, entities, shop().products(state.shown), state.focus).how in ("ordinal", "out_of_range")

@@ -289,6 +289,23 @@ def test_a_position_in_the_list_shown_opens_that_product_when_the_nlu_is_unsure(
     assert "number from 1 to 5" in reply_to("the ninth one", [])["text"]  # past the list: which one?
 
 
+def test_adding_a_kind_of_product_lists_that_kind_to_pick_from(shop, monkeypatch):
+    """"add a yoga mat to my cart" names no product: the yoga mats are listed and the shopper picks one, instead
+    of being told to search for it first."""
+    from actions.actions import ActionAskPendingProduct
+
+    tracker = _tracker("add a yoga mat to my cart", "add_to_cart")
+    (listed, asked), events = _run_with_events(ActionAskPendingProduct(), tracker, monkeypatch, shop)
+    products = listed["custom"]["products"]
+    assert products and all(p["category"] == "yoga mats" for p in products)
+    assert f"number from 1 to {len(products)}" in asked["text"]
+    assert {"event": "slot", "name": "shown_products", "value": [p["id"] for p in products]} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+    # asked again after something else, it only asks
+    [again] = _run(ActionAskPendingProduct(), _tracker("hmm", "nlu_fallback"), monkeypatch, shop)
+    assert again["text"].startswith("Which product would you like to add?")
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

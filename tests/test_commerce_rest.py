@@ -65,6 +65,14 @@ def test_checkout_places_an_order_and_refuses_other_countries(bot):
     assert store_rows(bot, "SELECT status FROM orders WHERE number = ?", (order["number"],)) == [("cancelled",)]
 
 
+def test_adding_a_kind_of_product_lists_it_and_a_position_picks_one(bot):
+    """"the first one" right after the list may come out as nlu_fallback: the add form still takes it."""
+    listed = payload(bot.say("adder", "add a yoga mat to my cart"), "product_list")["products"]
+    assert listed and all(p["category"] == "yoga mats" for p in listed)
+    picked = text_of(bot.say("adder", "the first one"))
+    assert listed[0]["title"] in picked and "didn't catch" not in picked
+
+
 def test_saying_no_at_checkout_keeps_the_cart(bot):
     fill_cart(bot, "buyer-2")
     bot.say("buyer-2", "checkout")

@@ -220,8 +220,8 @@ def test_only_words_beyond_the_category_name_narrow_it(vocab: Vocabulary, typed:
 
 
 @pytest.mark.parametrize("typed", ["nevermind. show me cheap tents", "actually, never mind, tents please",
-                                   "sorry, wait - tents"])
-def test_a_change_of_mind_is_no_search_word(vocab: Vocabulary, typed: str) -> None:
+                                   "sorry, wait - tents", "add a tent to my cart", "put a tent in my cart"])
+def test_words_about_the_chat_itself_are_no_search_words(vocab: Vocabulary, typed: str) -> None:
     from assistant.search.query import build_query
 
     query = build_query(typed, [], vocab)

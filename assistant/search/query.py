@@ -112,7 +112,7 @@ instead rather except excluding besides apart hate dont size sizes sz colour col
 zero two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty sixty seventy eighty
 ninety hundred thousand grand what which how about maybe really very other else ok okay alright sure hmm umm
 well so yeah yes yep sell sells carry carries stock stocks come comes coming everything everyone
-nevermind never mind actually anyway anyways wait oops sorry
+nevermind never mind actually anyway anyways wait oops sorry add put cart
 """.split())
 
 _CHEAPER = re.compile(r"\b(?:cheaper|less\s+expensive|lower[\s-]+priced|lower\s+price|more\s+affordable|for\s+less)\b")

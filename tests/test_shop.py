@@ -266,6 +266,21 @@ def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):
     assert "Removed" in shop.change_quantity("conv-q", "set the first item to 0", []).text
 
 
+def test_remove_one_of_them_takes_one_off_the_count(shop: Shop):
+    state = shop.search("kitchen knives", [], ConversationState()).state
+    shop.add_to_cart("conv-one", state.shown[0], quantity=3)
+    quantities = lambda reply: [line["quantity"] for line in reply.payload["lines"]]  # noqa: E731
+    assert quantities(shop.remove_from_cart("conv-one", "remove one of them", [], state)) == [2]
+    assert quantities(shop.remove_from_cart("conv-one", "take one off", [], state)) == [1]
+    shop.add_to_cart("conv-one", state.shown[1], quantity=2)
+    second = shop.product(state.shown[1])["title"]
+    named = shop.remove_from_cart("conv-one", f"remove one of the {second}", [], state)
+    assert quantities(named) == [1, 1]
+    assert "Which item" in shop.remove_from_cart("conv-one", "remove one of them", [], state).text  # two lines
+    emptied = shop.remove_from_cart("conv-one", "remove the first one", [], state)
+    assert "Removed" in emptied.text and len(emptied.payload["lines"]) == 1  # a position still removes the line
+
+
 SHELL = {"id": "P9", "title": "Ridge Shell", "final_price": 129.0, "price": 129.0, "sale_price": None,
          "colors": ["olive", "black"], "sizes": ["S", "M", "L"], "description": "A light shell.", "specs": {"weight_g": 310, "stretch": True, "upper": "nylon",
                                                    "battery_life_h": 20},

@@ -77,6 +77,12 @@ def query_from_dict(data: dict) -> SearchQuery:
     return SearchQuery(**{k: v for k, v in data.items() if k in known})
 
 
+# "remove one of them", "one less", "take one off": one fewer of a line, not the first line.
+_ONE_LESS = re.compile(r"\b(?:(?:remove|take|drop)\s+(?:just\s+)?)?(?:one|1)\s+of\s+(?:them|those|these|the|my)\b|"
+                       r"\bone\s+(?:less|fewer)\b|"
+                       r"\b(?:remove|take|drop)\s+(?:just\s+)?(?:one|1)\b(?!\s*(?:st\b|item))(?:\s+off)?")
+
+
 _ASK_WHAT = ("What are you looking for? Tell me a kind of product and anything that matters to you, e.g. "
              "\"waterproof hiking boots under $150\" or \"a 2-person tent\".")
 _CATEGORY_BUTTONS = [{"title": c, "payload": f"show me {c}"}
@@ -458,9 +464,11 @@ class Shop:
         resolution = resolve(text, entities, in_cart, None)
         # "it" points at something only when the cart has one line; otherwise it would silently mean the first.
         targets = resolution.product_ids if resolution.how != "focus" or len(cart.lines) == 1 else []
-        if not targets:
+        if not targets:  # words of a title: the lines sharing the most ("the Shun bread knife", not every knife)
             words = [w for w in text.lower().split() if len(w) > 3]
-            targets = [l.product_id for l in cart.lines if any(w in l.title.lower() for w in words)]
+            shared = {l.product_id: sum(w in l.title.lower() for w in words) for l in cart.lines}
+            best = max(shared.values(), default=0)
+            targets = [product_id for product_id, count in shared.items() if count and count == best]
         return list(dict.fromkeys(targets))
 
     def remove_from_cart(self, conversation_id: str, text: str, entities: list[dict],
@@ -468,10 +476,18 @@ class Shop:
         cart = self.cart(conversation_id)
         if not cart.lines:
             return Reply("Your cart is already empty.", idle=not about_the_shop(text, entities))
-        targets = self._cart_targets(cart, text, entities)
+        one_less = _ONE_LESS.search(" ".join(text.lower().split()))
+        if one_less:  # "remove one of them": the count, not a position
+            text = text[:one_less.start()] + text[one_less.end():]
+            entities = [e for e in entities if e.get("entity") not in ("quantity", "ordinal")]
+        targets = self._cart_targets(cart, text, entities) or ([cart.lines[0].product_id]
+                                                               if one_less and len(cart.lines) == 1 else [])
         if not targets:
             summary, payload = render.cart_summary(cart)
             return Reply("Which item should I remove? Say e.g. \"remove the second item\".\n" + summary, payload)
+        lines = [l for l in cart.lines if l.product_id in targets]
+        if one_less and len(lines) == 1 and lines[0].quantity > 1:
+            return self._set_quantity(conversation_id, cart, lines[0], lines[0].quantity - 1)
         for product_id in targets:
             carts.remove_item(self.store, conversation_id, product_id)
         removed = ", ".join(l.title for l in cart.lines if l.product_id in targets)
@@ -500,9 +516,13 @@ class Shop:
         if quantity is None or len(targets) != 1:
             return Reply("Which item, and how many? Say e.g. \"make the first item 2\".\n" + summary, payload)
         line = next(l for l in cart.lines if l.product_id == targets[0])
+        return self._set_quantity(conversation_id, cart, line, quantity)
+
+    def _set_quantity(self, conversation_id: str, cart: carts.Cart, line: carts.CartLine, quantity: int) -> Reply:
         try:
             carts.set_quantity(self.store, conversation_id, line.product_id, line.variant_sku, quantity)
         except carts.CartError as error:
+            summary, payload = render.cart_summary(cart)
             return Reply(str(error) + "\n" + summary, payload)
         summary, payload = render.cart_summary(self.cart(conversation_id))
         done = f"Removed {line.title}." if quantity == 0 else f"Changed {line.title} to {quantity}."

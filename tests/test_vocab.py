@@ -226,3 +226,11 @@ def test_words_about_the_chat_itself_are_no_search_words(vocab: Vocabulary, type
 
     query = build_query(typed, [], vocab)
     assert query.category == "tents" and query.text == ""
+
+
+@pytest.mark.parametrize("typed, text", [("a gift for my sister who loves hiking", "hiking"),
+                                         ("my son wears hiking boots", "")])
+def test_who_a_gift_is_for_is_no_search_word(vocab: Vocabulary, typed: str, text: str) -> None:
+    from assistant.search.query import build_query
+
+    assert build_query(typed, [], vocab).text == text

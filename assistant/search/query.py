@@ -113,6 +113,9 @@ zero two three four five six seven eight nine ten eleven twelve twenty thirty fo
 ninety hundred thousand grand what which how about maybe really very other else ok okay alright sure hmm umm
 well so yeah yes yep sell sells carry carries stock stocks come comes coming everything everyone
 nevermind never mind actually anyway anyways wait oops sorry add put cart
+sister sisters brother brothers mom mum mother dad father wife husband son daughter friend friends
+boyfriend girlfriend grandma grandpa grandmother grandfather niece nephew aunt uncle cousin boss who loves
+love enjoys wears
 """.split())
 
 _CHEAPER = re.compile(r"\b(?:cheaper|less\s+expensive|lower[\s-]+priced|lower\s+price|more\s+affordable|for\s+less)\b")

@@ -82,6 +82,15 @@ def test_details_question_and_compare_follow_what_was_shown(shop: Shop):
     assert [c["id"] for c in compared.payload["products"]] == shown[:2]
 
 
+def test_words_found_only_in_descriptions_are_said_to_be_mentions_not_products(shop: Shop):
+    """"do you sell bikes?" finds bottles that fit a bike cage: listing them as "products matching bikes" reads as
+    a yes. A word in the titles found ("yoga") is listed as before."""
+    bikes = shop.search("do you sell bikes?", [], ConversationState())
+    assert bikes.text.startswith('None of our product names says "bikes"; these products mention it:')
+    assert bikes.payload["products"] and not any("bike" in p["title"].lower() for p in bikes.payload["products"])
+    assert shop.search("something for yoga", [], ConversationState()).text.startswith('Here are products matching')
+
+
 def test_reference_past_the_list_asks_instead_of_guessing(shop: Shop):
     state, _ = _turn(shop, ConversationState(), "search", "yoga mats")
     _, reply = _turn(shop, state, "details", "the 9th one")

@@ -89,6 +89,20 @@ _CATEGORY_BUTTONS = [{"title": c, "payload": f"show me {c}"}
                      for c in ("running shoes", "rain jackets", "backpacks", "tents", "headphones", "coffee makers")]
 
 
+def _plural_folded(text: str) -> set[str]:
+    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+            for w in re.findall(r"[a-z0-9]+", text.lower())}
+
+
+def _only_mentioned(query: SearchQuery, products: list[dict]) -> bool:
+    """Whether the words searched for, with no kind of product named, are in no title found: "do you sell bikes?"
+    finds bottles whose description mentions a bike cage. Listing them as "products matching bikes" would read
+    as a yes."""
+    said = _plural_folded(query.text)
+    return (not query.category and not query.brands and bool(said)
+            and not any(said & _plural_folded(p["title"]) for p in products))
+
+
 def _says_nothing(query: SearchQuery) -> bool:
     """No product, constraint or words to search for ("cheaper" with nothing before it, "show me stuff")."""
     return not (query.category or query.brands or query.colors or query.size or query.price
@@ -196,6 +210,8 @@ class Shop:
             heading = f"Nothing matches all of \"{query.text}\", but these come close:\n" + heading
         elif result.text_match == "none" and not offset:
             heading = f"I found nothing for \"{query.text}\"; here is what I have instead:\n" + heading
+        elif result.text_match == "all" and not offset and _only_mentioned(query, result.products):
+            heading = f"None of our product names says \"{query.text}\"; these products mention it:\n" + heading
         reasons = [match_reason(p, query) for p in result.products]
         text, payload = render.product_list(result.products, reasons, heading=heading,
                                             query=query_to_dict(query), offset=offset, total=result.total)

@@ -220,7 +220,8 @@ def test_only_words_beyond_the_category_name_narrow_it(vocab: Vocabulary, typed:
 
 
 @pytest.mark.parametrize("typed", ["nevermind. show me cheap tents", "actually, never mind, tents please",
-                                   "sorry, wait - tents", "add a tent to my cart", "put a tent in my cart"])
+                                   "sorry, wait - tents", "add a tent to my cart", "put a tent in my cart",
+                                   "what's your cheapest tent?"])
 def test_words_about_the_chat_itself_are_no_search_words(vocab: Vocabulary, typed: str) -> None:
     from assistant.search.query import build_query
 

@@ -115,7 +115,7 @@ well so yeah yes yep sell sells carry carries stock stocks come comes coming eve
 nevermind never mind actually anyway anyways wait oops sorry add put cart
 sister sisters brother brothers mom mum mother dad father wife husband son daughter friend friends
 boyfriend girlfriend grandma grandpa grandmother grandfather niece nephew aunt uncle cousin boss who loves
-love enjoys wears
+love enjoys wears whats thats theres heres hows enough
 """.split())
 
 _CHEAPER = re.compile(r"\b(?:cheaper|less\s+expensive|lower[\s-]+priced|lower\s+price|more\s+affordable|for\s+less)\b")

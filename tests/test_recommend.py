@@ -234,3 +234,12 @@ def test_a_general_request_after_viewing_a_product_is_personal_and_fills_the_pag
     cards = reply.payload["products"]
     assert reply.text.startswith("Picked for you") and len(cards) == 5
     assert all(c["final_price"] <= 40 for c in cards)
+
+
+def test_what_goes_with_a_kind_of_product_recommends_complements_of_that_kind(shop: Shop):
+    """"what goes with sunscreen?" with nothing shown: complements of the best match, said to go with the kind
+    asked about (it was 'For "goes", I'd look at these')."""
+    reply = shop.recommend("what goes well with a tent?", [], ConversationState(), "pairing")
+    assert reply.text.startswith("Goes well with tents:")
+    cards = reply.payload["products"]
+    assert cards and all(c["category"] != "tents" for c in cards)

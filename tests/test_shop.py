@@ -91,6 +91,15 @@ def test_words_found_only_in_descriptions_are_said_to_be_mentions_not_products(s
     assert shop.search("something for yoga", [], ConversationState()).text.startswith('Here are products matching')
 
 
+def test_a_question_that_names_no_product_is_about_the_one_in_focus(shop: Shop):
+    state = shop.search("smartwatches", [], ConversationState()).state
+    assert "Which one" in shop.question("how long does the battery last?", [], state).text  # nothing in focus
+    state = shop.details("the second one", [], state).state
+    answer = shop.question("how long does the battery last?", [], state)
+    assert answer.payload["products"][0]["id"] == state.shown[1]
+    assert shop.question("and the third one?", [], state).payload["products"][0]["id"] == state.shown[2]
+
+
 def test_reference_past_the_list_asks_instead_of_guessing(shop: Shop):
     state, _ = _turn(shop, ConversationState(), "search", "yoga mats")
     _, reply = _turn(shop, state, "details", "the 9th one")

@@ -16,7 +16,7 @@ import sqlite_utils
 from assistant.catalog.build import open_catalog
 from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
-from assistant.dialogue.references import about_the_shop, asks_extreme, pick_extreme, resolve
+from assistant.dialogue.references import about_the_shop, asks_extreme, pick_extreme, points_back, resolve
 from assistant.recommend import interactions
 from assistant.recommend.service import Candidate, Recommender, recommender_for
 from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
@@ -30,14 +30,15 @@ from assistant.store.db import open_store
 
 PAGE_SIZE = 5
 TOP_UP = 2000  # trending products scanned to fill a page of personal picks under tight constraints
-_COMPLEMENT_CUES = ("goes with", "go with", "pair", "match", "with this", "with these", "with that", "with those",
-                    "with it", "need for", "accessor", "complete")
+_COMPLEMENT_CUES = ("goes with", "go with", "goes well with", "go well with", "pair", "match", "with this",
+                    "with these", "with that", "with those", "with it", "need for", "accessor", "complete")
 _SIMILAR_CUES = ("similar", "like this", "like that", "like these", "like those", "like it", "alternative",
                  "instead", "other options", "something else")
 # Words that ask for a recommendation rather than say what it is for ("recommend something for a rainy hike"),
 # beyond the filler words build_query already leaves out of the text ("something", "good", "gift", ...).
 _ASKING_WORDS = frozenset({"recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions",
-                           "idea", "ideas", "gifts", "present", "pick", "picks"})
+                           "idea", "ideas", "gifts", "present", "pick", "picks", "goes", "go", "pairs", "match",
+                           "matches"})
 
 
 @dataclass
@@ -276,6 +277,9 @@ class Shop:
     def question(self, text: str, entities: list[dict], state: ConversationState,
                  shopper: str | None = None) -> Reply:
         found = self.resolve_products(text, entities, state)
+        if not found and state.focus and not points_back(text):
+            # "how long does the battery last?" names no product: the one the last answer was about
+            found = [p for p in [self.product(state.focus)] if p]
         if not found:
             return self._nothing_to_refer_to(state)
         self._log(shopper, [p["id"] for p in found[:3]], "ask")
@@ -327,6 +331,17 @@ class Shop:
         anchors = self.resolve_products(text, entities, state, product_id)
         if not anchors and state.focus and (wants_complements or wants_similar):
             anchors = [p for p in [self.product(state.focus)] if p]
+        topic = " ".join(w for w in said.text.split() if w not in _ASKING_WORDS)
+        if not anchors and wants_complements and said.category:
+            # "what goes with sunscreen?" names a kind, not a product: what goes with the best match for it
+            best = search(self.catalog, dataclasses.replace(said, text=topic, offset=0), limit=1).products
+            if best:
+                kind = said.hint or said.category
+                picks = [Candidate(c.product_id, f"goes well with {kind}")
+                         for c in self._obeying(self.recommender.complements(best[0]["id"]),
+                                                dataclasses.replace(asked, category=None), in_cart | {best[0]["id"]},
+                                                per_category=2)]
+                return self._recommendation_reply(picks, f"Goes well with {kind}:", state)
         if anchors and wants_complements:
             anchor = anchors[0]
             if asked.category == anchor["category"]:  # "what goes with these boots?" names the anchor's kind
@@ -336,7 +351,6 @@ class Shop:
             return self._recommendation_reply(picks, f"Goes well with {render.the(anchor['title'])}:", state)
         if anchors:
             return self._similar(anchors[0], asked, previous, in_cart, state)
-        topic = " ".join(w for w in said.text.split() if w not in _ASKING_WORDS)
         if topic and (picks := self._for_topic(dataclasses.replace(asked, text=topic), in_cart)):
             return self._recommendation_reply(picks, f"For \"{topic}\", I'd look at these:", state)
         history = interactions.history(self.store, conversation_id)

@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -120,17 +121,22 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, o
     return [ConversationPaused()]
 
 
-def last_bot_message(tracker: Tracker) -> dict | None:
-    """The bot's last message before the shopper's latest one (what a thumbs up/down or a retry refers to)."""
+def before_latest_message(tracker: Tracker, wanted: Callable[[dict], bool]) -> dict | None:
+    """The last event that is `wanted` between the shopper's last two messages (what the latest one answers)."""
     seen_user = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             if seen_user:
                 return None
             seen_user = True
-        elif event.get("event") == "bot" and seen_user:
+        elif seen_user and wanted(event):
             return event
     return None
+
+
+def last_bot_message(tracker: Tracker) -> dict | None:
+    """The bot's last message before the shopper's latest one (what a thumbs up/down or a retry refers to)."""
+    return before_latest_message(tracker, lambda event: event.get("event") == "bot")
 
 
 def _was_unknown(bot_event: dict | None) -> bool:

@@ -15,7 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.actions import (ActionProductDetails, ActionRefineSearch, _entity, _message, _state, answer_payload,
-                             ask_knowledge, focus_product, hand_over, last_bot_message, send_answer, shop)
+                             ask_knowledge, before_latest_message, focus_product, hand_over, last_bot_message,
+                             send_answer, shop)
 from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money
 from assistant.dialogue.references import resolve
@@ -210,15 +211,8 @@ def _owned(tracker: Tracker) -> orders.Order | None:
 
 def _last_question(tracker: Tracker) -> str | None:
     """The action that spoke last before the shopper's latest message (the form's ask action, say)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return None
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
-            return event.get("name")
-    return None
+    action = before_latest_message(tracker, lambda e: e.get("event") == "action" and e.get("name") != "action_listen")
+    return action.get("name") if action else None
 
 
 def resumed_return(tracker: Tracker) -> list[EventType] | None:

@@ -283,6 +283,8 @@ class ValidateOrderForm(FormValidationAction):
             return {"order_number": number}
         if _stopping(tracker, ("order_number", "order_email", "return_item", "return_reason")):
             return {"order_goal": _STOPPED}
+        if orders.parse_email(_message(tracker)[0]):  # the email alone, corrected after a miss: no bad number
+            return {}
         return {"order_number": "invalid"} if _answering(tracker, "order_number") else {}
 
     async def extract_order_email(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -560,6 +562,10 @@ class ActionAnswerQuestion(Action):
             return await ActionRefineSearch().run(dispatcher, tracker, domain)
         if intent in ("inform", "nlu_fallback") and _points_at_a_listed_product(tracker):
             return await ActionProductDetails().run(dispatcher, tracker, domain)
+        if intent in ("affirm", "deny") and len(text.split()) <= 3:
+            # a bare "no" or "ok" that no question was waiting for: nothing to look up ("I don't know that")
+            dispatcher.utter_message(response="utter_ok")
+            return []
         if intent == "inform" and orders.parse_order_number(text):
             # an order number on its own ("HL-100231", after "I got the wrong item"): look the order up
             return await ActionStartOrderTask().run(dispatcher, tracker, domain) + [FollowupAction("order_form")]

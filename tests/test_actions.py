@@ -306,6 +306,14 @@ def test_adding_a_kind_of_product_lists_that_kind_to_pick_from(shop, monkeypatch
     assert again["text"].startswith("Which product would you like to add?")
 
 
+@pytest.mark.parametrize("text, intent", [("no", "deny"), ("ok sure", "affirm")])
+def test_a_bare_yes_or_no_that_nothing_asked_for_is_acknowledged(text, intent, monkeypatch):
+    from actions.care import ActionAnswerQuestion
+
+    [message] = _run(ActionAnswerQuestion(), _tracker(text, intent), monkeypatch)
+    assert message["response"] == "utter_ok"
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

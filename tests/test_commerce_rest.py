@@ -103,6 +103,14 @@ def test_a_wrong_email_reveals_nothing_not_even_that_the_order_exists(bot):
     assert "1Z" not in real and "shipped" not in real.lower()
 
 
+def test_an_email_corrected_after_a_miss_is_kept_and_only_the_number_asked_again(bot):
+    bot.say("fixer", "track my package HL-100243")
+    assert "couldn't find" in text_of(bot.say("fixer", "wrong@example.com"))
+    again = text_of(bot.say("fixer", "jamie.chen@example.com"))
+    assert "order number" in again and "Could you check yours" not in again
+    assert "HL-100243" in text_of(bot.say("fixer", "HL-100243"))
+
+
 def test_a_second_conversation_cannot_read_the_first_ones_order_or_cart(bot):
     fill_cart(bot, "owner-3")
     bot.say("owner-3", "where is my order HL-100231")

@@ -18,7 +18,7 @@ from actions.actions import (ActionProductDetails, ActionRefineSearch, _entity, 
                              ask_knowledge, before_latest_message, focus_product, hand_over, last_bot_message,
                              send_answer, shop)
 from assistant.dialogue import care
-from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money
+from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money, the
 from assistant.dialogue.references import resolve
 from assistant.nlu.signals import MAX_MESSAGE_CHARS, too_long
 from assistant.search.query import ENTITY_KINDS, PRICE_ENTITIES
@@ -179,6 +179,13 @@ class ActionPlaceOrder(Action):
         reset = [SlotSet(s, None) for s in _CHECKOUT_SLOTS]
         if tracker.get_slot("checkout_confirmed") is not True:
             cart = load_cart(shop().store, shop().catalog, tracker.sender_id)
+            pending = tracker.get_slot("pending_product")
+            unfinished = shop().product(pending, with_reviews=False) if pending and not cart.lines else None
+            if unfinished:  # "checkout" said instead of answering "which colour?"
+                dispatcher.utter_message(text=f"Your cart is empty: {the(unfinished['title'])} isn't in it yet, "
+                                              "because its size or colour wasn't picked. Say \"add it\" to pick "
+                                              "one and add it.")
+                return reset + [SlotSet("pending_product", None), SlotSet("focus_product", unfinished["id"])]
             dispatcher.utter_message(text="Okay, I haven't placed anything; your cart is saved." if cart.lines else
                                      "Your cart is empty, so there's nothing to check out yet. What are you "
                                      "looking for?")

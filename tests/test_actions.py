@@ -314,6 +314,21 @@ def test_a_bare_yes_or_no_that_nothing_asked_for_is_acknowledged(text, intent, m
     assert message["response"] == "utter_ok"
 
 
+def test_checkout_said_instead_of_picking_a_colour_says_what_is_missing(shop, monkeypatch):
+    """"add the second one" -> "which colour?" -> "checkout": the cart is empty because the add was never
+    finished, and the shopper is told so (it said only "Your cart is empty"); "add it" then means that product."""
+    from actions.care import ActionPlaceOrder
+    from assistant.dialogue.shop import ConversationState
+
+    pending = shop.search("sleeping bags", [], ConversationState()).state.shown[1]
+    tracker = _tracker("checkout", "checkout", {"pending_product": pending, "checkout_confirmed": None})
+    tracker.sender_id = "unfinished-add"
+    [message], events = _run_with_events(ActionPlaceOrder(), tracker, monkeypatch, shop)
+    assert shop.product(pending)["title"] in message["text"] and "add it" in message["text"]
+    assert {"event": "slot", "name": "focus_product", "value": pending} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

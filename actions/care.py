@@ -14,12 +14,12 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import (ActionProductDetails, ActionRefineSearch, _entity, _message, _state, answer_payload,
-                             ask_knowledge, before_latest_message, focus_product, hand_over, last_bot_message,
-                             send_answer, shop)
+from actions.actions import (ActionCompareProducts, ActionProductDetails, ActionRefineSearch, _entity, _message,
+                             _state, answer_payload, ask_knowledge, before_latest_message, focus_product, hand_over,
+                             last_bot_message, send_answer, shop)
 from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money, the
-from assistant.dialogue.references import resolve
+from assistant.dialogue.references import asks_extreme, resolve
 from assistant.nlu.signals import MAX_MESSAGE_CHARS, too_long
 from assistant.search.query import ENTITY_KINDS, PRICE_ENTITIES
 from assistant.store import feedback, orders, returns
@@ -569,6 +569,9 @@ class ActionAnswerQuestion(Action):
             return await ActionRefineSearch().run(dispatcher, tracker, domain)
         if intent in ("inform", "nlu_fallback") and _points_at_a_listed_product(tracker):
             return await ActionProductDetails().run(dispatcher, tracker, domain)
+        if intent in ("inform", "nlu_fallback") and asks_extreme(text) and len(_state(tracker).shown) >= 2:
+            # "which one has the best reviews?" of the list just shown
+            return await ActionCompareProducts().run(dispatcher, tracker, domain)
         if intent in ("affirm", "deny") and len(text.split()) <= 3:
             # a bare "no" or "ok" that no question was waiting for: nothing to look up ("I don't know that")
             dispatcher.utter_message(response="utter_ok")

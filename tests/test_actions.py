@@ -287,6 +287,8 @@ def test_a_position_in_the_list_shown_opens_that_product_when_the_nlu_is_unsure(
     assert third["custom"]["type"] == "product_details"
     assert third["custom"]["products"][0]["id"] == state.shown[2]
     assert "number from 1 to 5" in reply_to("the ninth one", [])["text"]  # past the list: which one?
+    best = reply_to("which one has the best reviews?", [])  # of the whole list, not "didn't catch that"
+    assert best["custom"]["type"] == "comparison" and len(best["custom"]["products"]) == len(state.shown)
 
 
 def test_adding_a_kind_of_product_lists_that_kind_to_pick_from(shop, monkeypatch):

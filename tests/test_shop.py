@@ -231,6 +231,10 @@ def test_which_is_cheapest_is_asked_of_the_whole_page_not_of_the_first_two(shop:
     assert [c["id"] for c in shop.compare("compare them", [], state).payload["products"]] == state.shown[:2]
     compared = shop.compare("compare 2 and 4", [], state).state
     assert [c["id"] for c in shop.compare(question, [], compared).payload["products"]] == compared.compared
+    # "how does it compare to the second?" sets the product in focus against the one named
+    focused = shop.details("the first one", [], state).state
+    assert [c["id"] for c in shop.compare("how does it compare to the second?", [], focused).payload["products"]] \
+        == state.shown[:2]
     # so is any other question about the comparison ("which has the bigger capacity?")
     assert [c["id"] for c in shop.compare("which holds more?", [], compared).payload["products"]] == \
         compared.compared

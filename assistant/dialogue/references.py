@@ -29,7 +29,8 @@ _FOCUS = re.compile(r"\b(it|that|this|that one|this one|those|these|the one)\b")
 _EXTREMES = [
     (re.compile(r"\b(?:cheap(?:er|est)|less expensive|least expensive|lowest priced)\b"), lambda p: p["final_price"]),
     (re.compile(r"\b(?:more expensive|most expensive|pricier|priciest)\b"), lambda p: -p["final_price"]),
-    (re.compile(r"\b(?:better|best|higher|highest|top)[- ]rated\b"), lambda p: -(p.get("rating") or 0)),
+    (re.compile(r"\b(?:(?:better|best|higher|highest|top)[- ]rated|(?:better|best) review(?:s|ed))\b"),
+     lambda p: -(p.get("rating") or 0)),
     (re.compile(r"\b(?:lighter|lightest)\b"), weight_g),
 ]
 # Said of a product ("add the cheaper one"), not of a new search ("something cheaper", "cheaper ones").

@@ -292,6 +292,9 @@ class Shop:
     def compare(self, text: str, entities: list[dict], state: ConversationState,
                 shopper: str | None = None) -> Reply:
         found = self.resolve_products(text, entities, state)
+        if len(found) == 1 and state.focus and found[0]["id"] != state.focus:
+            # "how does it compare to the second?": the product in focus against the one named
+            found = [p for p in [self.product(state.focus)] if p] + found
         on_table = state.compared or state.shown
         if len(found) < 2 and asks_extreme(text) and len(on_table) >= 2:
             # "which one is cheapest?" is asked of everything on the table: the comparison, else the whole page

@@ -535,6 +535,21 @@ def _points_at_a_listed_product(tracker: Tracker) -> bool:
     return resolve(text, entities, shop().products(state.shown), state.focus).how in ("ordinal", "out_of_range")
 
 
+def _plain_shop_turn(tracker: Tracker, intent: str | None, text: str) -> Action | None:
+    """The shop action for a message the NLU was unsure of (or read as a form's answer with no form asking) that
+    plainly acts on what the shopper was shown: a narrowing ("white ones"), a position in the list ("the third
+    one"), a comparison word ("which one has the best reviews?"). None: a question for the store's knowledge."""
+    if intent == "inform" and _narrows_the_search(tracker):
+        return ActionRefineSearch()
+    if intent not in ("inform", "nlu_fallback"):
+        return None
+    if _points_at_a_listed_product(tracker):
+        return ActionProductDetails()
+    if asks_extreme(text) and len(_state(tracker).shown) >= 2:
+        return ActionCompareProducts()
+    return None
+
+
 def _narrows_the_search(tracker: Tracker) -> bool:
     """Whether a form-style answer ("white ones", "in a 10") came while no form was asking, after a search: it
     narrows that search rather than asks the store something."""
@@ -565,13 +580,9 @@ class ActionAnswerQuestion(Action):
                                           "plenty.", json_message={"type": "too_long", "length": len(text)})
             return []
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "inform" and _narrows_the_search(tracker):
-            return await ActionRefineSearch().run(dispatcher, tracker, domain)
-        if intent in ("inform", "nlu_fallback") and _points_at_a_listed_product(tracker):
-            return await ActionProductDetails().run(dispatcher, tracker, domain)
-        if intent in ("inform", "nlu_fallback") and asks_extreme(text) and len(_state(tracker).shown) >= 2:
-            # "which one has the best reviews?" of the list just shown
-            return await ActionCompareProducts().run(dispatcher, tracker, domain)
+        shop_action = _plain_shop_turn(tracker, intent, text)
+        if shop_action is not None:
+            return await shop_action.run(dispatcher, tracker, domain)
         if intent in ("affirm", "deny") and len(text.split()) <= 3:
             # a bare "no" or "ok" that no question was waiting for: nothing to look up ("I don't know that")
             dispatcher.utter_message(response="utter_ok")

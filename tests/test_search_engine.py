@@ -358,6 +358,18 @@ def test_refine_follow_ups(vocab: Vocabulary) -> None:
     assert query.brands == [] and query.describe() == "black running shoes, size 11, between $65.01 and $200, on sale"
 
 
+def test_more_expensive_after_cheaper_lifts_the_cap_cheaper_set(vocab: Vocabulary) -> None:
+    """"cheaper" puts a cap just under the prices shown; "more expensive" then has no room under it, so the cap
+    goes. A budget the shopper stated, well above what was shown, stays (test_refine_follow_ups)."""
+    query = refine(build_query("hiking boots under 150", [], vocab), "cheaper", [], vocab,
+                   shown_prices=[100.0, 110.0, 120.0])
+    assert query.price == PriceRange(None, 109.99)
+    query = refine(query, "more expensive ones", [], vocab, shown_prices=[60.0, 80.0, 105.0])
+    assert query.price == PriceRange(80.01, None)
+    query = refine(query, "cheaper", [], vocab, shown_prices=[82.0, 130.0, 200.0])
+    assert query.price == PriceRange(None, 129.99)  # the floor "more expensive" set goes the same way
+
+
 def test_refine_without_shown_prices_sorts(vocab: Vocabulary) -> None:
     query = refine(SearchQuery(category="tents", price=PriceRange(100, 300)), "cheaper", [], vocab)
     assert query.sort == "price_asc" and query.price == PriceRange(None, 300)

@@ -321,6 +321,9 @@ def _open(price: PriceRange) -> PriceRange | None:
     return None if price.min is None and price.max is None else price
 
 
+ROOM = 0.05  # a budget bound this close to the prices shown leaves no room to go further that way
+
+
 def _relative_price(query: SearchQuery, lowered: str, shown_prices: Sequence[float]) -> SearchQuery:
     """"Cheaper"/"pricier" relative to the typical (median) price shown: relative to the extreme, a page that
     already holds the cheapest item would leave nothing cheaper to show."""
@@ -330,12 +333,16 @@ def _relative_price(query: SearchQuery, lowered: str, shown_prices: Sequence[flo
         if typical is None or typical <= 0.01:
             return dataclasses.replace(query, sort="price_asc", price=_open(PriceRange(None, current.max)))
         below = round(typical - 0.01, 2)
-        low = current.min if current.min is not None and current.min <= below else None
+        # a floor at the cheapest price shown leaves nothing cheaper: it came from "more expensive", so it goes
+        low = current.min if current.min is not None and current.min <= below and \
+            current.min < min(shown_prices) * (1 - ROOM) else None
         return dataclasses.replace(query, price=PriceRange(low, below))
     if _PRICIER.search(lowered):
         if typical is None:
             return dataclasses.replace(query, sort="price_desc", price=_open(PriceRange(current.min, None)))
         above = round(typical + 0.01, 2)
-        high = current.max if current.max is not None and current.max >= above else None
+        # a cap at the dearest price shown leaves nothing dearer: it came from "cheaper", so it goes
+        high = current.max if current.max is not None and current.max >= above and \
+            current.max > max(shown_prices) * (1 + ROOM) else None
         return dataclasses.replace(query, price=PriceRange(above, high))
     return query

@@ -370,6 +370,14 @@ def test_more_expensive_after_cheaper_lifts_the_cap_cheaper_set(vocab: Vocabular
     assert query.price == PriceRange(None, 129.99)  # the floor "more expensive" set goes the same way
 
 
+def test_what_about_another_thing_searches_it_instead(vocab: Vocabulary) -> None:
+    query = build_query("do you sell bikes?", [], vocab)
+    assert refine(query, "what about helmets?", [], vocab).text == "helmets"
+    assert refine(query, "electric ones", [], vocab).text == "bikes electric"  # more words for the same thing
+    boots = build_query("hiking boots", [], vocab)
+    assert refine(boots, "what about waterproof ones?", [], vocab).text == "waterproof"  # the kind stays
+
+
 def test_refine_without_shown_prices_sorts(vocab: Vocabulary) -> None:
     query = refine(SearchQuery(category="tents", price=PriceRange(100, 300)), "cheaper", [], vocab)
     assert query.sort == "price_asc" and query.price == PriceRange(None, 300)

@@ -296,12 +296,22 @@ def refine(previous: SearchQuery, text: str, entities: list[dict], vocab: Vocabu
         size=new.size or merged.size, people=new.people or merged.people, price=_merge_price(merged.price, new.price),
         min_rating=new.min_rating or merged.min_rating, on_sale=new.on_sale or merged.on_sale,
         sort=new.sort if new.sort != "relevance" else merged.sort,
-        text=" ".join(dict.fromkeys((merged.text + " " + new.text).split())))
+        text=new.text if _switches_thing(lowered, merged, new) else
+        " ".join(dict.fromkeys((merged.text + " " + new.text).split())))
     if new.price is None:
         merged = _relative_price(merged, lowered, shown_prices)
     for match in _CLEAR.finditer(lowered):
         merged = dataclasses.replace(merged, **_CLEARED_FIELDS[match.group(1) or match.group(2)])
     return merged
+
+
+_SWITCH = re.compile(r"\b(?:what|how)\s+about\b|\binstead\b")
+
+
+def _switches_thing(lowered: str, previous: SearchQuery, new: SearchQuery) -> bool:
+    """"what about helmets?" after "bikes": with no kind of product on either side, the words name another thing
+    to look for, not more words for the same one ("bikes helmets")."""
+    return bool(new.text) and not previous.category and not new.category and _SWITCH.search(lowered) is not None
 
 
 def _union(old: list[str], new: list[str]) -> list[str]:

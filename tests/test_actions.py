@@ -331,6 +331,25 @@ def test_checkout_said_instead_of_picking_a_colour_says_what_is_missing(shop, mo
         {k: e.get(k) for k in ("event", "name", "value")} for e in events]
 
 
+@pytest.mark.parametrize("text, intent, expected, kind", [
+    ("what if they were defective?", "nlu_fallback", "defective", "extractive"),  # leans on the returns answer
+    ("and for electronics?", "ask_policy", "15-day", "extractive"),
+    ("who won the game last night?", "out_of_scope", "outside what I can help with", "unknown"),  # a new subject
+])
+def test_a_short_follow_up_to_a_store_answer_is_read_in_its_topic(text, intent, expected, kind, monkeypatch):
+    from rasa_sdk import Tracker
+
+    from actions.care import ActionAnswerQuestion
+
+    answered = {"event": "bot", "text": "You can return most items within 30 days after delivery.",
+                "data": {"custom": {"type": "answer", "kind": "extractive", "sources": ["Returns"]}}}
+    events = [{"event": "user", "text": "can I return shoes?"}, answered, {"event": "user", "text": text}]
+    tracker = Tracker("someone", {}, {"text": text, "intent": {"name": intent}, "entities": []}, events, False,
+                      None, {}, "action_listen")
+    [message] = _run(ActionAnswerQuestion(), tracker, monkeypatch)
+    assert expected in message["text"] and message["custom"]["kind"] == kind
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

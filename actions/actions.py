@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from assistant.dialogue.references import points_back
 from assistant.dialogue.render import FEEDBACK_BUTTONS, the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.generate.answer import Answer, Answerer, looks_like_steering
+from assistant.knowledge.documents import store_passages
 from assistant.search.query import build_query
 from assistant.store import handoff
 from assistant.store.cart import parse_quantity
@@ -142,6 +144,28 @@ def last_bot_message(tracker: Tracker) -> dict | None:
 def _was_unknown(bot_event: dict | None) -> bool:
     custom = ((bot_event or {}).get("data") or {}).get("custom") or {}
     return custom.get("type") == "answer" and custom.get("kind") == "unknown"
+
+
+# A short message that leans on the previous answer: "what if they were defective?", "and for electronics?"
+_FOLLOW_UP = re.compile(r"^\W*(?:and|but|what if|what about|how about|even if|also)\b|"
+                        r"\b(?:it|they|them|that|those|this|these)\b", re.IGNORECASE)
+FOLLOW_UP_WORDS = 8
+_FOLLOW_UP_INTENTS = frozenset({"nlu_fallback", "ask_policy", "return_request", "ask_product_question"})
+
+
+def follow_up_topic(tracker: Tracker, text: str) -> str | None:
+    """The topic of the store answer just given, for a short follow-up to it ("what if they were defective?" after
+    the returns answer): the retrieval uses it only when the message finds nothing relevant on its own. Out-of-scope
+    messages and messages that don't lean on the answer get none, so "who won the game?" is not answered with the
+    returns policy."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent not in _FOLLOW_UP_INTENTS or len(text.split()) > FOLLOW_UP_WORDS or not _FOLLOW_UP.search(text):
+        return None
+    custom = ((last_bot_message(tracker) or {}).get("data") or {}).get("custom") or {}
+    if custom.get("type") != "answer" or not custom.get("sources"):
+        return None
+    topics = {p.source: p.topic for p in store_passages()}
+    return next((topics[s] for s in custom["sources"] if topics.get(s)), None)
 
 
 HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/human_handoff"}
@@ -266,7 +290,7 @@ class ActionAnswerProductQuestion(_ShopAction):
         payload = reply.payload or {}
         text = _message(tracker)[0]
         if payload.get("type") == "which_product" and not payload.get("shown"):  # nothing on the table
-            found = await ask_knowledge(text, topic=_entity(tracker, "policy_topic"))
+            found = await ask_knowledge(text, topic=_entity(tracker, "policy_topic") or follow_up_topic(tracker, text))
             if found.kind != "unknown" or not points_back(text):
                 return send_answer(dispatcher, tracker, found)
         if payload.get("answered") == [False] and reply.state is not None and reply.state.focus:

@@ -15,12 +15,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.actions import (ActionCompareProducts, ActionProductDetails, ActionRefineSearch, _entity, _message,
-                             _state, answer_payload, ask_knowledge, before_latest_message, focus_product, hand_over,
-                             last_bot_message, send_answer, shop)
+                             _state, answer_payload, ask_knowledge, before_latest_message, focus_product,
+                             follow_up_topic, hand_over, last_bot_message, send_answer, shop)
 from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money, the
 from assistant.dialogue.references import asks_extreme, resolve
-from assistant.knowledge.documents import store_passages
 from assistant.nlu.signals import MAX_MESSAGE_CHARS, too_long
 from assistant.search.query import ENTITY_KINDS, PRICE_ENTITIES
 from assistant.store import feedback, orders, returns
@@ -536,27 +535,6 @@ def _points_at_a_listed_product(tracker: Tracker) -> bool:
     return resolve(text, entities, shop().products(state.shown), state.focus).how in ("ordinal", "out_of_range")
 
 
-# A short message that leans on the previous answer: "what if they were defective?", "and for electronics?"
-_FOLLOW_UP = re.compile(r"^\W*(?:and|but|what if|what about|how about|even if|also)\b|"
-                        r"\b(?:it|they|them|that|those|this|these)\b", re.IGNORECASE)
-FOLLOW_UP_WORDS = 8
-
-
-def _follow_up_topic(tracker: Tracker, intent: str | None, text: str) -> str | None:
-    """The topic of the store answer just given, for a short follow-up to it ("what if they were defective?" after
-    the returns answer): the retrieval uses it only when the message finds nothing relevant on its own. Out-of-scope
-    messages and messages that don't lean on the answer get none, so "who won the game?" is not answered with the
-    returns policy."""
-    if intent not in ("nlu_fallback", "ask_policy", "return_request") or len(text.split()) > FOLLOW_UP_WORDS \
-            or not _FOLLOW_UP.search(text):
-        return None
-    custom = ((last_bot_message(tracker) or {}).get("data") or {}).get("custom") or {}
-    if custom.get("type") != "answer" or not custom.get("sources"):
-        return None
-    topics = {p.source: p.topic for p in store_passages()}
-    return next((topics[s] for s in custom["sources"] if topics.get(s)), None)
-
-
 def _plain_shop_turn(tracker: Tracker, intent: str | None, text: str) -> Action | None:
     """The shop action for a message the NLU was unsure of (or read as a form's answer with no form asking) that
     plainly acts on what the shopper was shown: a narrowing ("white ones"), a position in the list ("the third
@@ -613,6 +591,6 @@ class ActionAnswerQuestion(Action):
             # an order number on its own ("HL-100231", after "I got the wrong item"): look the order up
             return await ActionStartOrderTask().run(dispatcher, tracker, domain) + [FollowupAction("order_form")]
         topic = (_entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
-                 or _follow_up_topic(tracker, intent, text))
+                 or follow_up_topic(tracker, text))
         answer = await ask_knowledge(text, focus_product(tracker), topic=topic)
         return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

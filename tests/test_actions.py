@@ -350,6 +350,23 @@ def test_a_short_follow_up_to_a_store_answer_is_read_in_its_topic(text, intent, 
     assert expected in message["text"] and message["custom"]["kind"] == kind
 
 
+def test_a_follow_up_the_nlu_took_for_a_product_question_is_read_in_the_answers_topic(monkeypatch):
+    """"and how long do I have?" after the returns answer came out as a product question; with no product on the
+    table it goes to the knowledge, in the returns topic."""
+    from rasa_sdk import Tracker
+
+    from actions.actions import ActionAnswerProductQuestion
+
+    text = "and how long do I have?"
+    answered = {"event": "bot", "text": "Worn or used items cannot be returned.",
+                "data": {"custom": {"type": "answer", "kind": "extractive", "sources": ["Returns"]}}}
+    events = [{"event": "user", "text": "can I return worn shoes?"}, answered, {"event": "user", "text": text}]
+    tracker = Tracker("someone", {}, {"text": text, "intent": {"name": "ask_product_question"}, "entities": []},
+                      events, False, None, {}, "action_listen")
+    [message] = _run(ActionAnswerProductQuestion(), tracker, monkeypatch, _EmptyShop())
+    assert "30 days" in message["text"] and message["custom"]["kind"] == "extractive"
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

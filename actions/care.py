@@ -494,6 +494,11 @@ class ActionHandoff(Action):
         return hand_over(dispatcher, tracker, "requested", "Sure, I'll get you to a person.")
 
 
+_FEEDBACK_REPLIES = {"up": "Thanks for letting me know!",
+                     "down": "Thanks for telling me, and sorry that wasn't helpful. Say \"human\" if you'd like a "
+                             "person to help."}
+
+
 class ActionStoreFeedback(Action):
     def name(self) -> str:
         return "action_store_feedback"
@@ -502,12 +507,10 @@ class ActionStoreFeedback(Action):
         rated = last_bot_message(tracker) or {}
         kind = ((rated.get("data") or {}).get("custom") or {}).get("type")
         rating = next(tracker.get_latest_entity_values("feedback"), None)
-        if not feedback.record(shop().store, tracker.sender_id, str(rating), str(kind), rated.get("text") or ""):
-            dispatcher.utter_message(text="Thanks! What else can I do for you?")
-            return []
-        dispatcher.utter_message(text="Thanks for letting me know!" if rating == "up" else
-                                 "Thanks for telling me, and sorry that wasn't helpful. Say \"human\" if you'd "
-                                 "like a person to help.")
+        # Stored only for the kinds the owner's report rates; the reply follows the rating whatever was rated
+        # ("this is not helpful" after a search list got "Thanks!").
+        feedback.record(shop().store, tracker.sender_id, str(rating), str(kind), rated.get("text") or "")
+        dispatcher.utter_message(text=_FEEDBACK_REPLIES.get(str(rating), "Thanks! What else can I do for you?"))
         return []
 
 

@@ -367,6 +367,23 @@ def test_a_follow_up_the_nlu_took_for_a_product_question_is_read_in_the_answers_
     assert "30 days" in message["text"] and message["custom"]["kind"] == "extractive"
 
 
+def test_a_thumbs_down_on_a_search_list_is_answered_as_one(monkeypatch):
+    """Only answers and recommendations are stored for the owner's report, but "this is not helpful" after a list
+    of products must not get "Thanks!"."""
+    from rasa_sdk import Tracker
+
+    from actions.care import ActionStoreFeedback
+
+    listed = {"event": "bot", "text": "Here are tents (1-5 of 89):", "data": {"custom": {"type": "product_list"}}}
+    text = "this is not helpful"
+    message = {"text": text, "intent": {"name": "feedback"},
+               "entities": [{"entity": "feedback", "value": "down", "start": 8, "end": 19}]}
+    tracker = Tracker("someone", {}, message, [{"event": "user", "text": "tents"}, listed,
+                                               {"event": "user", "text": text}], False, None, {}, "action_listen")
+    [reply] = _run(ActionStoreFeedback(), tracker, monkeypatch, _EmptyShop())
+    assert "sorry that wasn't helpful" in reply["text"]
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

@@ -448,7 +448,7 @@ class ActionAskPendingProduct(Action):
         from, instead of being sent off to search for them first."""
         events: list[EventType] = []
         text, entities = _message(tracker)
-        if (tracker.latest_message.get("intent") or {}).get("name") == "add_to_cart" and _names_products(text,
+        if (tracker.latest_message.get("intent") or {}).get("name") == "add_to_cart" and names_products(text,
                                                                                                            entities):
             listed = shop().search(text, entities, _state(tracker))
             if (listed.payload or {}).get("products"):
@@ -461,10 +461,13 @@ class ActionAskPendingProduct(Action):
         return events
 
 
-def _names_products(text: str, entities: list[dict]) -> bool:
-    """Whether the message names a kind or brand of product to search for."""
+def names_products(text: str, entities: list[dict]) -> bool:
+    """Whether the message names a kind or brand of product to search for, as written: a typo-tolerant match
+    alone is no evidence that gibberish ("qwxz plorb vank" -> Vans) meant a product."""
     query = build_query(text, entities, shop().vocab)
-    return bool(query.category or query.brands)
+    lowered = text.lower()
+    kinds = [w.rstrip("s") for w in (query.category or "").lower().replace("-", " ").split() if len(w) > 2]
+    return any(b.lower() in lowered for b in query.brands) or any(k in lowered for k in kinds)
 
 
 class ActionAskSize(Action):

@@ -14,9 +14,10 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import (ActionCompareProducts, ActionProductDetails, ActionRefineSearch, _entity, _message,
-                             _state, answer_payload, ask_knowledge, before_latest_message, focus_product,
-                             follow_up_topic, hand_over, last_bot_message, send_answer, shop)
+from actions.actions import (ActionCompareProducts, ActionProductDetails, ActionRefineSearch, ActionSearchProducts,
+                             _entity, _message, _state, answer_payload, ask_knowledge, before_latest_message,
+                             focus_product, follow_up_topic, hand_over, last_bot_message, names_products,
+                             send_answer, shop)
 from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money, the
 from assistant.dialogue.references import asks_extreme, resolve
@@ -596,4 +597,7 @@ class ActionAnswerQuestion(Action):
         topic = (_entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
                  or follow_up_topic(tracker, text))
         answer = await ask_knowledge(text, focus_product(tracker), topic=topic)
+        if answer.kind == "unknown" and intent == "nlu_fallback" and names_products(text, _message(tracker)[1]):
+            # "do you have the Osprey Outpost 3?": a product name the NLU did not place, and no store question
+            return await ActionSearchProducts().run(dispatcher, tracker, domain)
         return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

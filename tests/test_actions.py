@@ -384,6 +384,18 @@ def test_a_thumbs_down_on_a_search_list_is_answered_as_one(monkeypatch):
     assert "sorry that wasn't helpful" in reply["text"]
 
 
+def test_a_product_name_the_nlu_could_not_place_is_searched_when_the_store_knowledge_has_nothing(shop,
+                                                                                                 monkeypatch):
+    from actions.care import ActionAnswerQuestion
+
+    [listed] = _run(ActionAnswerQuestion(), _tracker("do you have the Osprey Outpost 3?", "nlu_fallback"),
+                    monkeypatch, shop)
+    assert listed["custom"]["type"] == "product_list"
+    assert any(p["title"].startswith("Osprey Outpost 3") for p in listed["custom"]["products"])
+    [gibberish] = _run(ActionAnswerQuestion(), _tracker("qwxz plorb vank", "nlu_fallback"), monkeypatch, shop)
+    assert "didn't catch that" in gibberish["text"]
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

@@ -461,12 +461,13 @@ class ActionAskPendingProduct(Action):
         return events
 
 
-def names_products(text: str, entities: list[dict]) -> bool:
-    """Whether the message names a kind or brand of product to search for, as written: a typo-tolerant match
-    alone is no evidence that gibberish ("qwxz plorb vank" -> Vans) meant a product."""
+def names_products(text: str, entities: list[dict], *, brands_only: bool = False) -> bool:
+    """Whether the message names a brand (or, unless `brands_only`, a kind) of product to search for, as written:
+    a typo-tolerant match alone is no evidence that gibberish ("qwxz plorb vank" -> Vans) meant a product."""
     query = build_query(text, entities, shop().vocab)
     lowered = text.lower()
-    kinds = [w.rstrip("s") for w in (query.category or "").lower().replace("-", " ").split() if len(w) > 2]
+    kinds = [] if brands_only else [w.rstrip("s") for w in (query.category or "").lower().replace("-", " ").split()
+                                    if len(w) > 2]
     return any(b.lower() in lowered for b in query.brands) or any(k in lowered for k in kinds)
 
 

@@ -597,7 +597,8 @@ class ActionAnswerQuestion(Action):
         topic = (_entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
                  or follow_up_topic(tracker, text))
         answer = await ask_knowledge(text, focus_product(tracker), topic=topic)
-        if answer.kind == "unknown" and intent == "nlu_fallback" and names_products(text, _message(tracker)[1]):
+        if answer.kind == "unknown" and intent == "nlu_fallback" and names_products(text, _message(tracker)[1],
+                                                                                    brands_only=True):
             # "do you have the Osprey Outpost 3?": a product name the NLU did not place, and no store question
             return await ActionSearchProducts().run(dispatcher, tracker, domain)
         return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

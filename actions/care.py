@@ -254,7 +254,9 @@ class ActionStartOrderTask(Action):
         if proven and number in (None, proven.get("number")):
             number, email = proven["number"], proven["email"]
         topic = care.policy_question(text, goal)
-        if topic and not number:  # answer "can I ...?" from the policy first; the form's question follows
+        if topic and not orders.parse_order_number(text):
+            # "can I return the smartwatch after 20 days?" is answered from the policy first, also when this chat
+            # has already proved an order; the form's question or result follows
             answer = await ask_knowledge(text, topic=topic, generate=False)
             if answer.kind != "unknown":
                 dispatcher.utter_message(text=answer.text, json_message=answer_payload(answer))

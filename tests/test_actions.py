@@ -396,6 +396,20 @@ def test_a_product_name_the_nlu_could_not_place_is_searched_when_the_store_knowl
     assert "didn't catch that" in gibberish["text"]
 
 
+def test_a_policy_question_that_starts_a_return_is_answered_also_after_an_order_was_proved(monkeypatch):
+    """"can I return the smartwatch after 20 days?" once this chat has proved an order: the policy answer comes
+    first (it was skipped, and the return went straight to the proved order's item)."""
+    from actions.care import ActionStartOrderTask
+
+    proved = {"verified_order": {"number": "HL-100242", "email": "jamie.chen@example.com"}}
+    messages, events = _run_with_events(
+        ActionStartOrderTask(), _tracker("can I return the smartwatch after 20 days?", "return_request", proved),
+        monkeypatch)
+    assert any("15-day" in m["text"] for m in messages)
+    assert {"event": "slot", "name": "order_number", "value": "HL-100242"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+
+
 def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.nlu.signals import MAX_MESSAGE_CHARS

@@ -81,7 +81,8 @@ def query_from_dict(data: dict) -> SearchQuery:
 # "remove one of them", "one less", "take one off": one fewer of a line, not the first line.
 _ONE_LESS = re.compile(r"\b(?:(?:remove|take|drop)\s+(?:just\s+)?)?(?:one|1)\s+of\s+(?:them|those|these|the|my)\b|"
                        r"\bone\s+(?:less|fewer)\b|"
-                       r"\b(?:remove|take|drop)\s+(?:just\s+)?(?:one|1)\b(?!\s*(?:st\b|item))(?:\s+off)?")
+                       r"\b(?:remove|take|drop)\s+(?:just\s+)?(?:one|1)\b(?!\s*(?:st\b|item))(?:\s+off)?",
+                       re.IGNORECASE)
 
 
 _ASK_WHAT = ("What are you looking for? Tell me a kind of product and anything that matters to you, e.g. "
@@ -509,7 +510,7 @@ class Shop:
         cart = self.cart(conversation_id)
         if not cart.lines:
             return Reply("Your cart is already empty.", idle=not about_the_shop(text, entities))
-        one_less = _ONE_LESS.search(" ".join(text.lower().split()))
+        one_less = _ONE_LESS.search(text)
         if one_less:  # "remove one of them": the count, not a position
             text = text[:one_less.start()] + text[one_less.end():]
             entities = [e for e in entities if e.get("entity") not in ("quantity", "ordinal")]

@@ -563,6 +563,9 @@ def _narrows_the_search(tracker: Tracker) -> bool:
             and any(e.get("entity") in _SEARCH_CONSTRAINTS for e in _message(tracker)[1]))
 
 
+PRODUCT_ASK_WORDS = 12  # "do you have the Osprey Outpost 3?" is 7
+
+
 class ActionAnswerQuestion(Action):
     """Free-form and policy questions, answered from the store's knowledge (and the product in focus)."""
 
@@ -599,8 +602,10 @@ class ActionAnswerQuestion(Action):
         topic = (_entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
                  or follow_up_topic(tracker, text))
         answer = await ask_knowledge(text, focus_product(tracker), topic=topic)
-        if answer.kind == "unknown" and intent == "nlu_fallback" and names_products(text, _message(tracker)[1],
-                                                                                    brands_only=True):
-            # "do you have the Osprey Outpost 3?": a product name the NLU did not place, and no store question
+        if (answer.kind == "unknown" and intent == "nlu_fallback" and len(text.split()) <= PRODUCT_ASK_WORDS
+                and names_products(text, _message(tracker)[1], brands_only=True)):
+            # "do you have the Osprey Outpost 3?": a product name the NLU did not place, and no store question. A
+            # long message naming a brand is a story or an attempt to steer ("[pricing API] ... the Big Agnes
+            # Pinnacle Pro for $0"), not a search.
             return await ActionSearchProducts().run(dispatcher, tracker, domain)
         return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

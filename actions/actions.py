@@ -447,14 +447,13 @@ class ActionAskPendingProduct(Action):
         """"add a yoga mat to my cart" names a kind of product, not one: the shopper gets the yoga mats to pick
         from, instead of being sent off to search for them first."""
         events: list[EventType] = []
+        shown = len(tracker.get_slot("shown_products") or [])
         text, entities = _message(tracker)
-        if (tracker.latest_message.get("intent") or {}).get("name") == "add_to_cart" and names_products(text,
-                                                                                                           entities):
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "add_to_cart" and names_products(text, entities):
             listed = shop().search(text, entities, _state(tracker))
             if (listed.payload or {}).get("products"):
-                events = _send(dispatcher, tracker, listed)
-        shown = len(next((e["value"] for e in events if e.get("name") == "shown_products"), None)
-                    or tracker.get_slot("shown_products") or [])
+                events, shown = _send(dispatcher, tracker, listed), len(listed.payload["products"])
         hint = f'say a number from 1 to {shown}, e.g. "the first one"' if shown else "search for it first"
         dispatcher.utter_message(text=f"Which product would you like to add? You can {hint}, or tap "
                                       "\"Add to cart\" on a product. Say \"cancel\" to stop.")

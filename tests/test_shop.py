@@ -100,6 +100,18 @@ def test_a_question_that_names_no_product_is_about_the_one_in_focus(shop: Shop):
     assert shop.question("and the third one?", [], state).payload["products"][0]["id"] == state.shown[2]
 
 
+def test_details_mark_a_colour_with_no_stock_left(shop: Shop):
+    """"add it" picks the colour in stock when only one is; the details shown before say the other is sold out."""
+    product_id, colour = shop.catalog.execute(
+        "SELECT product_id, color FROM variants GROUP BY product_id, color HAVING max(stock) = 0 AND color IS NOT NULL "
+        "AND product_id IN (SELECT product_id FROM variants WHERE stock > 0) LIMIT 1").fetchone()
+    text = shop.details("", [], ConversationState(), product_id).text
+    colours = next(line for line in text.splitlines() if line.startswith("Colours: "))
+    assert f"{colour} (sold out)" in colours
+    in_stock = {v["color"] for v in shop.variants(product_id) if v["stock"] > 0}
+    assert all(f"{c} (sold out)" not in colours for c in in_stock)
+
+
 def test_reference_past_the_list_asks_instead_of_guessing(shop: Shop):
     state, _ = _turn(shop, ConversationState(), "search", "yoga mats")
     _, reply = _turn(shop, state, "details", "the 9th one")

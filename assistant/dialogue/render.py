@@ -5,7 +5,7 @@ draw cards and tests can check results against the catalog. Text stays readable 
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from assistant.store.cart import Cart
@@ -118,14 +118,21 @@ def product_list(products: Sequence[dict], reasons: Sequence[str], *, heading: s
     return "\n".join(lines), payload
 
 
-def product_details(product: dict) -> tuple[str, dict]:
+def _marked(values: Sequence[str], sold_out: Collection[str]) -> str:
+    return ", ".join(f"{v} (sold out)" if v in sold_out else v for v in values)
+
+
+def product_details(product: dict, sold_out_colors: Collection[str] = (),
+                    sold_out_sizes: Collection[str] = ()) -> tuple[str, dict]:
+    """The product in full; colours and sizes with no stock left are marked, so "add it" picking the one in stock
+    comes as no surprise."""
     parts = [f"{product['title']} by {product['brand']} - {price_text(product)}, {rating_text(product)}."]
     if product.get("description"):
         parts.append(product["description"])
     if product.get("colors"):
-        parts.append("Colours: " + ", ".join(product["colors"]) + ".")
+        parts.append("Colours: " + _marked(product["colors"], sold_out_colors) + ".")
     if product.get("sizes"):
-        parts.append("Sizes: " + ", ".join(product["sizes"]) + ".")
+        parts.append("Sizes: " + _marked(product["sizes"], sold_out_sizes) + ".")
     specs = [spec_text(k, v) for k, v in (product.get("specs") or {}).items()]
     if specs:
         parts.append("Specs: " + "; ".join(specs) + ".")

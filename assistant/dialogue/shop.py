@@ -271,7 +271,12 @@ class Shop:
             return self._nothing_to_refer_to(state)
         product = found[0]
         self._log(shopper, [product["id"]], "view")
-        body, payload = render.product_details(product)
+        variants = self.variants(product["id"])
+
+        def sold_out(key: str) -> set[str]:
+            return {v[key] for v in variants if v[key]} - {v[key] for v in variants if v[key] and v["stock"] > 0}
+
+        body, payload = render.product_details(product, sold_out("color"), sold_out("size"))
         new_state = dataclasses.replace(state, focus=product["id"])
         return Reply(body + "\nWould you like me to add it to your cart?", payload, new_state)
 

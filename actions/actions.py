@@ -88,6 +88,10 @@ def _entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
 
 
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
 def focus_product(tracker: Tracker) -> dict | None:
     """The product the conversation is about, if any: its data is knowledge for a question about "it"."""
     focus = tracker.get_slot("focus_product")
@@ -158,8 +162,7 @@ def follow_up_topic(tracker: Tracker, text: str) -> str | None:
     the returns answer): the retrieval uses it only when the message finds nothing relevant on its own. Out-of-scope
     messages and messages that don't lean on the answer get none, so "who won the game?" is not answered with the
     returns policy."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent not in _FOLLOW_UP_INTENTS or len(text.split()) > FOLLOW_UP_WORDS or not _FOLLOW_UP.search(text):
+    if _intent(tracker) not in _FOLLOW_UP_INTENTS or len(text.split()) > FOLLOW_UP_WORDS or not _FOLLOW_UP.search(text):
         return None
     custom = ((last_bot_message(tracker) or {}).get("data") or {}).get("custom") or {}
     if custom.get("type") != "answer" or not custom.get("sources"):
@@ -390,7 +393,7 @@ class ValidateVariantForm(FormValidationAction):
     async def extract_pending_product(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> dict[str, Any]:
         """Only when the form asked "which product?" and the answer is about picking one (not "compare them")."""
-        latest_intent = (tracker.latest_message.get("intent") or {}).get("name")
+        latest_intent = _intent(tracker)
         if tracker.get_slot("pending_product") or tracker.get_slot("requested_slot") != "pending_product":
             return {}
         if latest_intent not in _PICKING_INTENTS and not _entity(tracker, "product_id"):
@@ -449,8 +452,7 @@ class ActionAskPendingProduct(Action):
         events: list[EventType] = []
         shown = len(tracker.get_slot("shown_products") or [])
         text, entities = _message(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "add_to_cart" and names_products(text, entities):
+        if _intent(tracker) == "add_to_cart" and names_products(text, entities):
             listed = shop().search(text, entities, _state(tracker))
             if (listed.payload or {}).get("products"):
                 events, shown = _send(dispatcher, tracker, listed), len(listed.payload["products"])

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.actions import (ActionCompareProducts, ActionProductDetails, ActionRefineSearch, ActionSearchProducts,
-                             _entity, _message, _state, answer_payload, ask_knowledge, before_latest_message,
+                             _entity, _intent, _message, _state, answer_payload, ask_knowledge, before_latest_message,
                              focus_product, follow_up_topic, hand_over, last_bot_message, names_products,
                              send_answer, shop)
 from assistant.dialogue import care
@@ -38,10 +38,6 @@ _INTERRUPTIONS = frozenset({"human_handoff", "complain", "search_products", "rec
                             "view_cart", "order_status", "cancel_order", "return_request"})
 _STOPPED = "stopped"
 NO_SUCH_LINE = 0.0  # an answer to "which item?" that names none (order lines count from 1)
-
-
-def _intent(tracker: Tracker) -> str | None:
-    return (tracker.latest_message.get("intent") or {}).get("name")
 
 
 _LEADING_YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|correct|of course)\b", re.IGNORECASE)
@@ -582,13 +578,13 @@ class ActionAnswerQuestion(Action):
             # Predicted again as the core fallback in the same turn (e.g. a form rejected a message no rule
             # covers): one answer is enough. Leave the form and wait for the shopper instead of repeating it.
             return [ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction("action_listen")]
-        text, _ = _message(tracker)
+        text, entities = _message(tracker)
         if too_long(text):  # components/signals.py made it nlu_fallback without classifying it
             dispatcher.utter_message(text=f"That message is too long for me ({len(text):,} characters). Please keep "
                                           f"it under {MAX_MESSAGE_CHARS:,}: the product and what matters to you is "
                                           "plenty.", json_message={"type": "too_long", "length": len(text)})
             return []
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = _intent(tracker)
         shop_action = _plain_shop_turn(tracker, intent, text)
         if shop_action is not None:
             return await shop_action.run(dispatcher, tracker, domain)
@@ -603,7 +599,7 @@ class ActionAnswerQuestion(Action):
                  or follow_up_topic(tracker, text))
         answer = await ask_knowledge(text, focus_product(tracker), topic=topic)
         if (answer.kind == "unknown" and intent == "nlu_fallback" and len(text.split()) <= PRODUCT_ASK_WORDS
-                and names_products(text, _message(tracker)[1], brands_only=True)):
+                and names_products(text, entities, brands_only=True)):
             # "do you have the Osprey Outpost 3?": a product name the NLU did not place, and no store question. A
             # long message naming a brand is a story or an attempt to steer ("[pricing API] ... the Big Agnes
             # Pinnacle Pro for $0"), not a search.

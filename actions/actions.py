@@ -26,6 +26,7 @@ from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.generate.answer import Answer, Answerer, looks_like_steering
 from assistant.knowledge.documents import store_passages
 from assistant.search.query import build_query
+from assistant.search.vocab import word_forms
 from assistant.store import handoff
 from assistant.store.cart import parse_quantity
 from assistant.generate.backends import configured_backend
@@ -466,10 +467,8 @@ def names_products(text: str, entities: list[dict], *, brands_only: bool = False
     """Whether the message names a brand (or, unless `brands_only`, a kind) of product to search for, as written:
     a typo-tolerant match alone is no evidence that gibberish ("qwxz plorb vank" -> Vans) meant a product."""
     query = build_query(text, entities, shop().vocab)
-    lowered = text.lower()
-    kinds = [] if brands_only else [w.rstrip("s") for w in (query.category or "").lower().replace("-", " ").split()
-                                    if len(w) > 2]
-    return any(b.lower() in lowered for b in query.brands) or any(k in lowered for k in kinds)
+    kinds = set() if brands_only else {w for w in word_forms(query.category or "") if len(w) > 2}
+    return any(b.lower() in text.lower() for b in query.brands) or bool(kinds & word_forms(text))
 
 
 class ActionAskSize(Action):

@@ -22,7 +22,7 @@ from assistant.recommend.service import Candidate, Recommender, recommender_for
 from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
 from assistant.search.prices import PriceRange
 from assistant.search.query import SearchQuery, build_query, refine
-from assistant.search.vocab import Vocabulary
+from assistant.search.vocab import Vocabulary, word_forms
 from assistant.settings import settings
 from assistant.store import cart as carts
 from assistant.store import orders
@@ -91,18 +91,13 @@ _CATEGORY_BUTTONS = [{"title": c, "payload": f"show me {c}"}
                      for c in ("running shoes", "rain jackets", "backpacks", "tents", "headphones", "coffee makers")]
 
 
-def _plural_folded(text: str) -> set[str]:
-    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-            for w in re.findall(r"[a-z0-9]+", text.lower())}
-
-
 def _only_mentioned(query: SearchQuery, products: list[dict]) -> bool:
     """Whether the words searched for, with no kind of product named, are in no title found: "do you sell bikes?"
     finds bottles whose description mentions a bike cage. Listing them as "products matching bikes" would read
     as a yes."""
-    said = _plural_folded(query.text)
+    said = word_forms(query.text)
     return (not query.category and not query.brands and bool(said)
-            and not any(said & _plural_folded(p["title"]) for p in products))
+            and not any(said & word_forms(p["title"]) for p in products))
 
 
 def _says_nothing(query: SearchQuery) -> bool:

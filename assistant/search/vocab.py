@@ -86,6 +86,12 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
+def word_forms(text: str) -> set[str]:
+    """The text's words in comparison form (lower-case ASCII, each singular): for telling whether two texts share
+    a word ("do you sell bikes?" against a title, "the headphones" against an order line)."""
+    return {_singular(w) for w in _key(text).split()}
+
+
 def form(text: str) -> str:
     """The comparison form: key, each word singular, spaces dropped ("North Face" == "northface")."""
     return "".join(_singular(w) for w in _key(text).split())

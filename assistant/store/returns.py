@@ -5,13 +5,13 @@ the shopper is told exactly why a return is refused.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlite_utils
 
+from assistant.search.vocab import word_forms
 from assistant.store.orders import Order, OrderItem, now
 
 WINDOW_DAYS = 30
@@ -53,13 +53,9 @@ def parse_reason(text: str | None) -> str | None:
     return None
 
 
-_WORD = re.compile(r"[a-z0-9]+")
-
-
 def _item_words(text: str) -> set[str]:
-    """Lower-case words of two letters or more, plurals folded ("headphones" ~ "headphone", "boots" ~ "boot")."""
-    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-            for w in _WORD.findall(text.lower()) if len(w) > 1}
+    """Words of two letters or more in comparison form ("headphones" ~ "headphone", "boots" ~ "boot")."""
+    return {w for w in word_forms(text) if len(w) > 1}
 
 
 _NOT_NAMES = frozenset({"the", "one", "and", "with", "for", "of", "in", "on", "my", "it", "this", "that", "item",

@@ -28,6 +28,7 @@ from assistant.knowledge.documents import store_passages
 from assistant.search.query import build_query
 from assistant.search.vocab import word_forms
 from assistant.store import handoff
+from assistant.store.orders import now
 from assistant.store.cart import parse_quantity
 from assistant.generate.backends import configured_backend
 
@@ -121,11 +122,14 @@ def transcript(tracker: Tracker) -> list[dict]:
 
 
 def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, opening: str) -> list[EventType]:
-    """Open (or reuse) the ticket, tell the shopper what happens next, and pause the bot in this conversation."""
+    """Open (or reuse) the ticket and tell the shopper what happens next. In support hours an agent joins this chat,
+    so the bot pauses rather than talk over them; outside them the agent replies by email, and a paused bot would
+    leave the shopper talking to silence until the next business day, so it keeps serving."""
     ticket = handoff.open_ticket(shop().store, tracker.sender_id, reason, transcript(tracker))
-    dispatcher.utter_message(text=f"{opening} {handoff.what_happens_next(ticket)}",
+    at = now()
+    dispatcher.utter_message(text=f"{opening} {handoff.what_happens_next(ticket, at)}",
                              json_message={"type": "handoff", "ticket": ticket, "reason": reason})
-    return [ConversationPaused()]
+    return [ConversationPaused()] if handoff.within_support_hours(at) else []
 
 
 def before_latest_message(tracker: Tracker, wanted: Callable[[dict], bool]) -> dict | None:

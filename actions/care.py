@@ -14,10 +14,10 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import (ActionCompareProducts, ActionProductDetails, ActionRefineSearch, ActionSearchProducts,
-                             _entity, _intent, _message, _state, answer_payload, ask_knowledge, before_latest_message,
-                             focus_product, follow_up_topic, hand_over, last_bot_message, names_products,
-                             send_answer, shop)
+from actions.actions import (HANDOFF_BUTTON, ActionCompareProducts, ActionProductDetails, ActionRefineSearch,
+                             ActionSearchProducts, _entity, _intent, _message, _state, answer_payload, ask_knowledge,
+                             before_latest_message, focus_product, follow_up_topic, hand_over, last_bot_message,
+                             names_products, send_answer, shop)
 from assistant.dialogue import care
 from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money, the
 from assistant.dialogue.references import asks_extreme, resolve
@@ -482,12 +482,28 @@ class ActionOrderTask(Action):
 
 
 # ---- handoff and feedback ---------------------------------------------------------------------------------------
+# Below this a "complaint" is as likely a question the model misread ("is it worth it?" once scored 0.56), and a
+# handoff nobody asked for ends the conversation: the shopper gets an apology and the choice instead. Plain
+# complaints score above 0.9.
+FRUSTRATION_CONFIDENCE = 0.8
+_UNSURE_COMPLAINT = ("Sorry if I've got something wrong. Could you tell me what you need in other words? Or say "
+                     "\"human\" and I'll get you a person.")
+
+
+def _confidence(tracker: Tracker) -> float:
+    return float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+
+
 class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if _intent(tracker) == "complain":
+            if _confidence(tracker) < FRUSTRATION_CONFIDENCE:
+                dispatcher.utter_message(text=_UNSURE_COMPLAINT, buttons=[HANDOFF_BUTTON],
+                                         json_message={"type": "apology", "offer": "handoff"})
+                return []
             return hand_over(dispatcher, tracker, "frustration",
                              "I'm sorry this has been frustrating. Let me get you to a person.")
         return hand_over(dispatcher, tracker, "requested", "Sure, I'll get you to a person.")

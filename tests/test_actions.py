@@ -149,6 +149,44 @@ def test_a_second_product_question_the_knowledge_cannot_answer_in_a_row_goes_to_
         assert "offline" in message["text"] and "human" in message["text"]
 
 
+@pytest.mark.parametrize("support_open", [True, False])
+def test_asking_for_a_person_pauses_the_bot_only_while_an_agent_can_join(monkeypatch, support_open):
+    """Outside support hours the ticket is answered by email: a paused bot would leave the shopper with silence
+    until the next business day ("nevermind, do you price match?" got no reply)."""
+    import actions.actions
+    from actions.care import ActionHandoff
+
+    opened = []
+    monkeypatch.setattr(actions.actions.handoff, "open_ticket",
+                        lambda store, who, reason, said: opened.append(reason) or 7)
+    monkeypatch.setattr(actions.actions.handoff, "within_support_hours", lambda at=None: support_open)
+    [message], returned = _run_with_events(ActionHandoff(), _tracker("can I talk to a human", "human_handoff"),
+                                           monkeypatch, _EmptyShop())
+    assert message["custom"] == {"type": "handoff", "ticket": 7, "reason": "requested"} and opened == ["requested"]
+    assert any(e.get("event") == "pause" for e in returned) == support_open
+    assert ("join this chat" if support_open else "still here") in message["text"]
+
+
+@pytest.mark.parametrize("confidence, handed_over", [(0.97, True), (0.56, False)])
+def test_only_a_clear_complaint_hands_over_for_frustration(monkeypatch, confidence, handed_over):
+    """A question the model half-reads as a complaint ("is it worth it?" at 0.56) gets an apology and the choice,
+    not a ticket and a paused chat."""
+    import actions.actions
+    from actions.care import ActionHandoff
+
+    opened = []
+    monkeypatch.setattr(actions.actions.handoff, "open_ticket",
+                        lambda store, who, reason, said: opened.append(reason) or 7)
+    monkeypatch.setattr(actions.actions.handoff, "within_support_hours", lambda at=None: True)
+    tracker = _tracker("is it worth it?", "complain")
+    tracker.latest_message["intent"]["confidence"] = confidence
+    [message], returned = _run_with_events(ActionHandoff(), tracker, monkeypatch, _EmptyShop())
+    assert (opened == ["frustration"]) == handed_over and bool(returned) == handed_over
+    if not handed_over:
+        assert message["custom"]["offer"] == "handoff" and "other words" in message["text"]
+        assert [b["payload"] for b in message["buttons"]] == ["/human_handoff"]
+
+
 class _IdleShop:
     """An empty cart, with the real rule for when that is idle (tests/test_shop.py checks the Shop's replies)."""
 

@@ -338,6 +338,8 @@ SHELL = {"id": "P9", "title": "Ridge Shell", "final_price": 129.0, "price": 129.
     ("any reviews?", 'rated 4.2 out of 5 from 12 reviews. Reviewers say: "Packs down small enough to live in my bag." '
                      '(5/5) / "Roomy fit, it runs large." (3/5)'),  # the best and the worst review
     ("how many stars does it have?", "rated 4.2 out of 5 from 12 reviews."),
+    ("is it worth it?", "rated 4.2 out of 5 from 12 reviews."),  # the shoppers' verdict, not a complaint
+    ("is it worth the price?", "rated 4.2 out of 5 from 12 reviews."),  # not the price tag
     # a story before the ask does not set the kind of question: not the price, not the reviews
     ("My last cheap shell ripped within a month. What is the upper made of?", "upper: nylon"),
     ("I read the reviews already. How much does it weigh?", "weight: 310 g"),

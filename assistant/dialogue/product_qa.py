@@ -37,6 +37,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # The shoppers' verdict, not a spec's rating ("what is it rated for?" asks the temperature rating).
 _RATING = re.compile(r"\b(?:ratings?|rated(?!\s+(?:for|to|at|down))|stars?|reviews?|reviewers|reviewed|people say|"
                      r"customers say)\b")
+# Asking whether it is worth having: the reviews answer that, not the price tag ("is it worth the price?").
+_VERDICT = re.compile(r"\b(?:worth (?:it|the money|the price|buying|getting)|any good|good value)\b")
 _FIT_WORDS = ("small", "large", "big", "true to size", "narrow", "wide")
 # A review sentence about sizing names the fit or the size, not just "small" ("packs down small" is not a fit).
 _SIZING = re.compile(r"\b(?:fits?|fitting|size[ds]?|sizing|runs?|ran)\b")
@@ -91,7 +93,7 @@ def answer(product: dict, question: str) -> ProductAnswer:
     q = _asking_part(question.lower())
     name = the(product["title"])
     cap = capitalised(name)
-    if _PRICE.search(q):
+    if _PRICE.search(q) and not _VERDICT.search(q):
         return ProductAnswer(f"{cap} costs {money(product['final_price'])}"
                              + (f", on sale from {money(product['price'])}." if product.get("sale_price") else "."),
                              True)
@@ -109,7 +111,7 @@ def answer(product: dict, question: str) -> ProductAnswer:
         quotes = _review_mentions(product, _FIT_WORDS)
         if quotes:
             return ProductAnswer(f"Reviewers of {name} say: " + " / ".join(f'"{t}"' for t in quotes[:2]), True)
-    if _RATING.search(q) and not SPEC_WORDS.keys() & set(words):  # "the temperature rating" is a spec
+    if _VERDICT.search(q) or (_RATING.search(q) and not SPEC_WORDS.keys() & set(words)):  # "temperature rating": a spec
         return ProductAnswer(_rating_answer(product, name), True)
     if re.search(r"\b(stock|available|availability)\b", q):
         stock = product.get("stock", 0)

@@ -1,7 +1,8 @@
 """Human handoff tickets: opened with the transcript, released by an agent; support hours decide what we promise.
 
-While a conversation has an open ticket the bot stays quiet there (the Rasa action pauses the conversation; the
-release command resumes it), so the shopper and the agent are not talked over.
+In support hours the bot stays quiet in a conversation with an open ticket (the Rasa action pauses it; the release
+command resumes it), so the shopper and the agent are not talked over. Outside them the agent answers by email and
+the bot keeps serving the chat.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def what_happens_next(ticket_id: int, at: datetime | None = None) -> str:
                 f"shortly (support hours: {SUPPORT_HOURS}). I'll stay quiet until they do.")
     return (f"Our team is offline right now (support hours: {SUPPORT_HOURS}). I've opened ticket #{ticket_id} with "
             f"our conversation so far; an agent will reply by email within 1 business day. You can also write to "
-            f"{SUPPORT_EMAIL}. I'll stay quiet in this chat until an agent picks it up.")
+            f"{SUPPORT_EMAIL}. Meanwhile I'm still here for anything else.")
 
 
 def open_ticket(store: sqlite_utils.Database, conversation_id: str, reason: str, transcript: list[dict]) -> int:

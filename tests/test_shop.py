@@ -1,6 +1,7 @@
 """The conversation core without Rasa: search, refine, references, questions, compare, cart, recommend."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 
@@ -40,6 +41,25 @@ def test_refinements_keep_the_rest_of_the_search(shop: Shop):
     state, black = _turn(shop, state, "refine", "in black")
     for card in black.payload["products"]:
         assert "black" in shop.product(card["id"])["colors"] and card["final_price"] < floor
+
+
+def test_a_list_with_no_search_behind_it_is_refined_kind_by_kind(shop: Shop):
+    """Recommendations have no query to narrow: "cheaper please" after picks for camping (tents and sleeping bags)
+    was answered "What are you looking for?". Each kind is now narrowed against its own prices on the list."""
+    tents = shop.search("tents", [], ConversationState()).payload["products"][:3]
+    bags = shop.search("sleeping bags", [], ConversationState()).payload["products"][:2]
+    picks = ConversationState(shown=[c["id"] for c in tents + bags])
+    state, cheaper = _turn(shop, picks, "refine", "cheaper please")
+    found = cheaper.payload["products"]
+    assert {c["category"] for c in found} == {"tents", "sleeping bags"}, cheaper.text
+    for kind, shown in (("tents", tents), ("sleeping bags", bags)):
+        floor = statistics.median(c["final_price"] for c in shown)
+        assert all(c["final_price"] < floor for c in found if c["category"] == kind)
+    assert state.shown == [c["id"] for c in found]  # "the first one" now means the first of these
+    one_kind = ConversationState(shown=[c["id"] for c in tents])
+    state, black = _turn(shop, one_kind, "refine", "in black")  # one kind: an ordinary search from here on
+    assert state.last_query["category"] == "tents" and state.last_query["colors"] == ["black"]
+    assert "What are you looking for" in shop.refine("hmm ok", [], picks).text  # nothing to narrow by
 
 
 def test_refinement_that_finds_nothing_does_not_become_the_new_baseline(shop: Shop):
@@ -150,6 +170,25 @@ def test_remove_from_cart_by_position(shop: Shop):
     shop.add_to_cart("conv-4", bottles[1])
     reply = shop.remove_from_cart("conv-4", "remove the second item", [], ConversationState())
     assert [l["product_id"] for l in reply.payload["lines"]] == [bottles[0]]
+
+
+def test_a_cart_line_is_named_by_whole_words_of_its_title(shop: Shop):
+    """"the rain one" names the rain jacket, not also a "Trainer" that merely contains the letters."""
+    jacket = next(p for p in shop.search("rain jackets", [], ConversationState()).payload["products"]
+                  if "Rain" in p["title"].split())
+    trainer = {"id": "T1", "title": "Stride Trainer"}
+    assert Shop._cart_targets(_Cart([jacket, trainer]), "remove the rain one", []) == [jacket["id"]]
+
+
+@dataclasses.dataclass
+class _Line:
+    product_id: str
+    title: str
+
+
+class _Cart:
+    def __init__(self, products: list[dict]):
+        self.lines = [_Line(p["id"], p["title"]) for p in products]
 
 
 def test_a_request_with_nothing_to_act_on_says_so_and_is_marked_idle(shop: Shop):

@@ -30,6 +30,7 @@ from assistant.store.db import open_store
 
 PAGE_SIZE = 5
 TOP_UP = 2000  # trending products scanned to fill a page of personal picks under tight constraints
+MAX_KINDS_NARROWED = 3  # a refined recommendation list keeps a few of each of its first kinds, not one of each
 _COMPLEMENT_CUES = ("goes with", "go with", "goes well with", "go well with", "pair", "match", "with this",
                     "with these", "with that", "with those", "with it", "need for", "accessor", "complete")
 _SIMILAR_CUES = ("similar", "like this", "like that", "like these", "like those", "like it", "alternative",
@@ -85,6 +86,8 @@ _ONE_LESS = re.compile(r"\b(?:(?:remove|take|drop)\s+(?:just\s+)?)?(?:one|1)\s+o
                        re.IGNORECASE)
 
 
+_NOT_TITLE_WORDS = frozenset({"the", "one", "and", "for", "off", "out", "all", "them", "that", "this", "item", "remove",
+                              "delete", "drop", "take", "from", "cart", "please"})
 _ASK_WHAT = ("What are you looking for? Tell me a kind of product and anything that matters to you, e.g. "
              "\"waterproof hiking boots under $150\" or \"a 2-person tent\".")
 _CATEGORY_BUTTONS = [{"title": c, "payload": f"show me {c}"}
@@ -166,7 +169,7 @@ class Shop:
 
     def refine(self, text: str, entities: list[dict], state: ConversationState) -> Reply:
         if not state.last_query:
-            return self.search(text, entities, state)
+            return self._refine_picks(text, entities, state) or self.search(text, entities, state)
         previous = query_from_dict(state.last_query)
         shown_prices = [p["final_price"] for p in self.products(state.shown)]
         reply = self._run_query(refine(previous, text, entities, self.vocab, shown_prices=shown_prices),
@@ -176,6 +179,34 @@ class Shop:
             # results' query, so "cheaper" (none) then "in black" means black within the earlier search.
             reply.state = dataclasses.replace(state)
         return reply
+
+    def _refine_picks(self, text: str, entities: list[dict], state: ConversationState) -> Reply | None:
+        """A refinement of a list with no search behind it (recommendations): each kind of product on it narrowed
+        the same way ("cheaper please" after picks for camping: cheaper tents and cheaper sleeping bags). None
+        when nothing is shown, the message names another kind, or it changes no filter."""
+        shown = self.products(state.shown)
+        kinds = list(dict.fromkeys(p["category"] for p in shown))[:MAX_KINDS_NARROWED]
+        queries = []
+        for kind in kinds:
+            base = SearchQuery(category=kind)
+            prices = [p["final_price"] for p in shown if p["category"] == kind]
+            query = dataclasses.replace(refine(base, text, entities, self.vocab, shown_prices=prices), text="")
+            if query.category != kind:
+                return None
+            if query != base:
+                queries.append(query)
+        if not queries:
+            return None
+        if len(queries) == 1:  # one kind: an ordinary search from here on, with paging and further refinements
+            return self._run_query(queries[0], state, offset=0)
+        per_kind = max(2, PAGE_SIZE // len(queries))
+        found = [(p, query) for query in queries for p in search(self.catalog, query, limit=per_kind).products]
+        described = "; ".join(q.describe() for q in queries)
+        if not found:
+            return Reply(f"I have nothing for {described}.")
+        text, payload = render.product_list([p for p, _ in found], [match_reason(p, q) for p, q in found],
+                                            heading=f"Narrowed for each kind on that list ({described}):")
+        return Reply(text, payload, ConversationState([p["id"] for p, _ in found]))
 
     def _narrows(self, text: str, entities: list[dict], state: ConversationState) -> bool:
         """Whether the message changes a filter of the last search (its free words aside)."""
@@ -499,8 +530,9 @@ class Shop:
         # "it" points at something only when the cart has one line; otherwise it would silently mean the first.
         targets = resolution.product_ids if resolution.how != "focus" or len(cart.lines) == 1 else []
         if not targets:  # words of a title: the lines sharing the most ("the Shun bread knife", not every knife)
-            words = [w for w in text.lower().split() if len(w) > 3]
-            shared = {l.product_id: sum(w in l.title.lower() for w in words) for l in cart.lines}
+            # whole words: "mat" is in "Yoga Mat", not in "Automatic"
+            said = {w for w in word_forms(text) if len(w) > 2} - _NOT_TITLE_WORDS
+            shared = {l.product_id: len(said & word_forms(l.title)) for l in cart.lines}
             best = max(shared.values(), default=0)
             targets = [product_id for product_id, count in shared.items() if count and count == best]
         return list(dict.fromkeys(targets))

@@ -114,7 +114,8 @@ ninety hundred thousand grand what which how about maybe really very other else 
 well so yeah yes yep sell sells carry carries stock stocks come comes coming everything everyone
 nevermind never mind actually anyway anyways wait oops sorry add put cart
 sister sisters brother brothers mom mum mother dad father wife husband son daughter friend friends
-boyfriend girlfriend grandma grandpa grandmother grandfather niece nephew aunt uncle cousin boss who loves
+boyfriend girlfriend grandma grandpa grandmother grandfather niece nephew aunt uncle cousin boss who loves loved
+like likes liked enjoy enjoyed adore adores fan fans
 love enjoys wears whats thats theres heres hows enough
 """.split())
 

@@ -28,7 +28,8 @@ from assistant.store.cart import load_cart
 
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 _CHECKOUT_SLOTS = ("checkout_confirmed", "checkout_email", "shipping_country")
-_TASK_SLOTS = ("order_number", "order_email", "return_item", "return_reason", "item_unused", "confirm_cancel")
+_ANSWER_SLOTS = ("return_item", "return_reason", "item_unused", "confirm_cancel")  # about one order
+_TASK_SLOTS = ("order_number", "order_email") + _ANSWER_SLOTS
 _GOALS = {"order_status": "status", "cancel_order": "cancel", "return_request": "return"}
 _CHANGE_WORDS = ("change", "modify", "edit", "update", "switch")
 # Intents that data/rules.yml handles in the middle of the checkout and order forms (leave, answer and resume,
@@ -204,6 +205,12 @@ class ActionPlaceOrder(Action):
 
 
 # ---- orders: status, cancel/change, returns ----------------------------------------------------------------------
+def _goal(tracker: Tracker, text: str) -> str:
+    """What the shopper wants done with an order, from the intent ("change" is a cancel intent with a change word)."""
+    goal = _GOALS.get(_intent(tracker) or "", "status")
+    return "change" if goal == "cancel" and any(word in text.lower() for word in _CHANGE_WORDS) else goal
+
+
 def _owned(tracker: Tracker) -> orders.Order | None:
     """The order this conversation has proven it owns (number + email), reloaded fresh."""
     number, email = tracker.get_slot("order_number"), tracker.get_slot("order_email")
@@ -242,13 +249,17 @@ class ActionStartOrderTask(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = _message(tracker)[0]
-        goal = _GOALS.get(_intent(tracker) or "", "status")
-        if goal == "cancel" and any(word in text.lower() for word in _CHANGE_WORDS):
-            goal = "change"
+        goal = _goal(tracker, text)
         number, email = orders.parse_order_number(text), orders.parse_email(text)
         proven = tracker.get_slot("verified_order") or {}
         if proven and number in (None, proven.get("number")):
             number, email = proven["number"], proven["email"]
+        elif number is None and email is None and goal == tracker.get_slot("order_goal"):
+            # the same task asked again mid-way ("I don't know my order number"): the email given stays
+            email = orders.parse_email(tracker.get_slot("order_email"))
+        if number is None and care.lost_number(text):
+            dispatcher.utter_message(text=care.LOST_NUMBER_HELP, buttons=[HANDOFF_BUTTON],
+                                     json_message={"type": "order_help", "offer": "handoff"})
         topic = care.policy_question(text, goal)
         if topic and not orders.parse_order_number(text):
             # "can I return the smartwatch after 20 days?" is answered from the policy first, also when this chat
@@ -272,19 +283,37 @@ class ValidateOrderForm(FormValidationAction):
             return ["order_goal"]  # filled: the form ends, and the "stop" is kept for action_order_task
         if orders.failed_lookups(shop().store, tracker.sender_id) >= orders.MAX_FAILED_LOOKUPS:
             return []
+        # The goal is always filled (action_start_order_task sets it) and listed only so that a change of goal
+        # read by extract_order_number is kept: rasa-sdk drops extracted slots the form doesn't require.
+        goal = tracker.get_slot("order_goal")
+        return (["order_goal"] if goal else []) + ["order_number", "order_email"] + self._task_slots(tracker, goal)
+
+    @staticmethod
+    def _task_slots(tracker: Tracker, goal: str | None) -> list[str]:
+        """What the goal needs asked once the order is proven."""
         order = _owned(tracker)
         if order is None:
-            return ["order_number", "order_email"]
-        goal = tracker.get_slot("order_goal")
+            return []
         if goal == "cancel" and order.changeable(orders.now()):
-            return ["order_number", "order_email", "confirm_cancel"]
+            return ["confirm_cancel"]
         if goal == "return" and order.status == "delivered":
-            return ["order_number", "order_email", "return_item", "return_reason", "item_unused"]
-        return ["order_number", "order_email"]
+            picked = next((i for i in order.items if i.line == int(tracker.get_slot("return_item") or 0)), None)
+            if picked and returns.item_refusal(shop().store, order, picked):
+                return ["return_item"]  # the only item, refused before the reason is asked (action_order_task: why)
+            return ["return_item", "return_reason", "item_unused"]
+        return []
 
     async def extract_order_number(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> dict[str, Any]:
-        number = orders.parse_order_number(_message(tracker)[0])
+        text = _message(tracker)[0]
+        number = orders.parse_order_number(text)
+        proven = (tracker.get_slot("verified_order") or {}).get("number")
+        if number and proven and number != proven and tracker.get_slot("order_number") == proven:
+            # Another order in the middle of a task on a proven one ("never mind. where is HL-100241?"): a valid
+            # number keeps the form going, so data/rules.yml's task switch never runs. The goal is read here and
+            # the answers about the last order are dropped (its "which item?" line is not this order's).
+            goal = _goal(tracker, text) if _intent(tracker) in _GOALS else tracker.get_slot("order_goal")
+            return {"order_number": number, "order_goal": goal, **dict.fromkeys(_ANSWER_SLOTS)}
         if number:
             return {"order_number": number}
         if _stopping(tracker, ("order_number", "order_email", "return_item", "return_reason")):
@@ -314,6 +343,10 @@ class ValidateOrderForm(FormValidationAction):
         if orders.failed_lookups(shop().store, tracker.sender_id) < orders.MAX_FAILED_LOOKUPS:
             dispatcher.utter_message(text=care.NOT_FOUND)  # when locked, the form ends and the task says so
         return {"order_number": None, "order_email": None}
+
+    def validate_order_goal(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> dict[str, Any]:
+        return {"order_goal": value}  # set by actions, not typed by the shopper: nothing to check
 
     @_answers_only
     def validate_order_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -354,8 +387,13 @@ class ValidateOrderForm(FormValidationAction):
     def validate_return_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
         order = _owned(tracker)
-        if order is None or int(value) not in {i.line for i in order.items}:
+        item = next((i for i in order.items if i.line == int(value)), None) if order else None
+        if item is None:
             dispatcher.utter_message(text="Please pick one of the items by its number, e.g. \"1\".")
+            return {"return_item": None}
+        refusal = returns.item_refusal(shop().store, order, item)
+        if refusal is not None and len(order.items) > 1:  # asked again: another item may still go back
+            dispatcher.utter_message(text=care.item_refusal_text(item, refusal))
             return {"return_item": None}
         return {"return_item": float(value)}
 
@@ -364,6 +402,10 @@ class ValidateOrderForm(FormValidationAction):
         if not _requested(tracker, "return_reason"):
             return {}
         reason = returns.parse_reason(_message(tracker)[0])
+        order = _owned(tracker)
+        other = returns.named_lines(_message(tracker)[0], order.items) if order and reason is None else []
+        if len(other) == 1 and other[0] != int(tracker.get_slot("return_item") or 0):
+            return {"return_item": float(other[0])}  # "what about the smartwatch": another item, asked again
         if reason is None and not _answering(tracker, "return_reason"):
             return {}
         if reason is None:
@@ -378,6 +420,15 @@ class ValidateOrderForm(FormValidationAction):
     async def extract_confirm_cancel(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> dict[str, Any]:
         return _yes_no_slot(tracker, "confirm_cancel")
+
+
+class ActionAskOrderNumber(Action):
+    def name(self) -> str:
+        return "action_ask_order_number"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text=care.ask_order_number(orders.parse_email(tracker.get_slot("order_email"))))
+        return []
 
 
 class ActionAskReturnItem(Action):
@@ -437,7 +488,7 @@ class ActionOrderTask(Action):
         return "action_order_task"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        done = [SlotSet(s, None) for s in _TASK_SLOTS[2:]] + [SlotSet("order_goal", None)]
+        done = [SlotSet(s, None) for s in _ANSWER_SLOTS] + [SlotSet("order_goal", None)]
         if tracker.get_slot("order_goal") == _STOPPED:
             dispatcher.utter_message(response="utter_ok")
             return done

@@ -141,10 +141,10 @@ def _start_return(bot: LiveAssistant, sender: str, number: str, email: str) -> s
 
 
 def test_a_31_day_old_delivery_is_refused_with_the_reason(bot):
-    _start_return(bot, "returner-1", "HL-100232", "alex.morgan@example.com")
-    bot.say("returner-1", "they're too small")
-    reply = text_of(bot.say("returner-1", "yes"))
+    """Refused as soon as the order is proved: no reason or condition asked for a return that can't happen."""
+    reply = _start_return(bot, "returner-1", "HL-100232", "alex.morgan@example.com")
     assert "can't accept a return" in reply and "31 days ago" in reply and "30 days" in reply
+    assert "reason" not in reply
     assert store_rows(bot, "SELECT count(*) FROM returns WHERE order_number = 'HL-100232'") == [(0,)]
 
 
@@ -152,11 +152,8 @@ def test_electronics_get_15_days_and_other_items_in_the_order_30(bot):
     ask = _start_return(bot, "returner-2", "HL-100233", "alex.morgan@example.com")
     assert "Which item" in ask
     headphones = next(line for line in ask.splitlines() if line.strip().startswith("1."))
-    bot.say("returner-2", "1")
-    bot.say("returner-2", "I changed my mind")
-    refused = text_of(bot.say("returner-2", "yes"))
-    assert "15 days" in refused, (headphones, refused)
-    _start_return(bot, "returner-2", "HL-100233", "alex.morgan@example.com")
+    refused = text_of(bot.say("returner-2", "1"))  # refused when picked, and the other item offered
+    assert "15 days" in refused and "Which item" in refused and "reason" not in refused, (headphones, refused)
     bot.say("returner-2", "2")
     bot.say("returner-2", "it arrived damaged")
     accepted = text_of(bot.say("returner-2", "no"))
@@ -178,6 +175,36 @@ def test_the_item_to_return_can_be_named_and_a_yes_can_come_with_words(bot):
     # a search asked instead of an answer still searches
     assert "Which item" in _start_return(bot, "returner-4", "HL-100233", "alex.morgan@example.com")
     assert payload(bot.say("returner-4", "show me tents"), "product_list")["products"]
+
+
+def test_a_final_sale_item_is_refused_when_picked_and_another_can_be_named_mid_way(bot):
+    """HL-100252: the yoga mat was final sale. Asked for the reason of one item, naming another switches to it."""
+    assert "Which item" in _start_return(bot, "returner-5", "HL-100252", "sam.taylor@example.ca")
+    refused = text_of(bot.say("returner-5", "the yoga mat"))
+    assert "final-sale" in refused and "Which item" in refused and "reason" not in refused
+    assert "reason for the return" in text_of(bot.say("returner-5", "the serum"))
+    assert "reason for the return" in text_of(bot.say("returner-5", "ok what about the smartwatch"))
+    assert "unused" in text_of(bot.say("returner-5", "it doesn't fit my wrist"))
+    done = text_of(bot.say("returner-5", "yes"))
+    assert "RMA-100252-3" in done, done
+
+
+def test_an_order_number_nobody_can_find_gets_where_to_look_and_a_person(bot):
+    bot.say("lost-number", "where's my stuff")
+    helped = bot.say("lost-number", "I don't know my order number")
+    assert "confirmation email" in text_of(helped) and "/human_handoff" in json.dumps(helped)
+    asked = text_of(bot.say("lost-number", "alex.morgan@example.com"))
+    assert "alex.morgan@example.com" in asked and "order number" in asked  # the email is kept, and said so
+    assert "delivered" in text_of(bot.say("lost-number", "HL-100231"))
+
+
+def test_another_order_named_mid_task_gets_its_own_task(bot):
+    """Asked to confirm cancelling HL-100240, the shopper asks where HL-100241 is: its status, not a cancel reply."""
+    bot.say("switcher", "I want to cancel my order HL-100240")
+    assert "Shall I cancel" in text_of(bot.say("switcher", "jamie.chen@example.com"))
+    status = text_of(bot.say("switcher", "ok never mind. where is HL-100241?"))
+    assert "HL-100241" in status and "being prepared" in status and "hours ago" not in status
+    assert store_rows(bot, "SELECT status FROM orders WHERE number = 'HL-100240'") == [("processing",)]
 
 
 def test_cancelling_follows_the_one_hour_rule(bot):

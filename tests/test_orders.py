@@ -223,3 +223,24 @@ def test_feedback_accepts_only_known_ratings(store):
     assert not feedback.record(store, "c10", "sideways", "answer", "x")
     assert not feedback.record(store, "c10", "down", "<script>", "x")
     assert store.execute("SELECT count(*) FROM feedback").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("text, lost", [
+    ("I don't know my order number", True), ("I lost the confirmation email", True),
+    ("where do I find the order number?", True), ("my confirmation email never arrived", True),
+    ("where is my order HL-100231", False),  # it has the number
+    ("I didn't get a tracking number", False),  # a shipping question, not a missing order number
+    ("I don't know", False), ("what's the status of my order", False),
+])
+def test_a_shopper_without_the_order_number_is_recognised(text: str, lost: bool):
+    assert care.lost_number(text) is lost
+
+
+def test_items_that_can_never_come_back_are_refused_before_any_reason(seeded):
+    """A final-sale yoga mat is refused as soon as it is picked; opened skincare depends on its condition, so it
+    is not refused until that is known."""
+    order = orders.verified(seeded, "HL-100252", "sam.taylor@example.ca")
+    assert "final sale" in returns.item_refusal(seeded, order, _item(order, "yoga mats")).why
+    assert "gift cards" in returns.item_refusal(seeded, order, _item(order, "gift cards")).why
+    assert returns.item_refusal(seeded, order, _item(order, "skincare")) is None
+    assert returns.item_refusal(seeded, order, _item(order, "smartwatches")) is None

@@ -98,8 +98,14 @@ def test_details_question_and_compare_follow_what_was_shown(shop: Shop):
     assert details.payload["products"][0]["id"] == shown[1] and state.focus == shown[1]
     state, answer = _turn(shop, state, "question", "is it waterproof?")
     assert answer.payload["products"][0]["id"] == shown[1]
-    _, compared = _turn(shop, state, "compare", "compare the first two")
+    state, compared = _turn(shop, state, "compare", "compare the first two")
     assert [c["id"] for c in compared.payload["products"]] == shown[:2]
+    # asked of the comparison just shown: its answer, not the table again
+    first, second = shop.products(shown[:2])
+    cheaper = min((first, second), key=lambda p: (p["final_price"], p is second))
+    verdict = shop.compare("which one is cheaper?", [], state)
+    assert verdict.payload is None and verdict.text.startswith(f"Of these, the cheapest is the {cheaper['title']}")
+    assert verdict.state == state
 
 
 def test_words_found_only_in_descriptions_are_said_to_be_mentions_not_products(shop: Shop):
@@ -281,7 +287,9 @@ def test_which_is_cheapest_is_asked_of_the_whole_page_not_of_the_first_two(shop:
     # a bare "compare them" still takes the first two; after a comparison, the question is asked of it
     assert [c["id"] for c in shop.compare("compare them", [], state).payload["products"]] == state.shown[:2]
     compared = shop.compare("compare 2 and 4", [], state).state
-    assert [c["id"] for c in shop.compare(question, [], compared).payload["products"]] == compared.compared
+    verdict = shop.compare(question, [], compared).text  # asked of the comparison: its answer, not the table
+    winner = min(shop.products(compared.compared), key=key)["title"]
+    assert verdict.startswith("Of these, the ") and f" is the {winner} at " in verdict, verdict
     # "how does it compare to the second?" sets the product in focus against the one named
     focused = shop.details("the first one", [], state).state
     assert [c["id"] for c in shop.compare("how does it compare to the second?", [], focused).payload["products"]] \

@@ -14,6 +14,15 @@ NOT_FOUND = ("I couldn't find an order with that number and email address. Pleas
 LOCKED = (f"I can't check any more orders in this chat after {MAX_FAILED_LOOKUPS} unsuccessful attempts. A person "
           f"from our team can help: say \"human\", or write to {SUPPORT_EMAIL} ({SUPPORT_HOURS}).")
 BAD_EMAIL = "That doesn't look like an email address. Please type it like name@example.com."
+# "I don't know my order number", "I lost the confirmation email", "where do I find the order number?"
+_PROOF = r"\b(?:number|confirmation|email|receipt)"
+_LOST_NUMBER = re.compile(r"\b(?:(?:don'?t|do not|didn'?t|can'?t|cannot|never) (?:know|have|remember|find|get|got|see|"
+                          r"receive)|lost|forgot|deleted|no idea|where (?:do|can|would) i (?:find|get|see))\b.*"
+                          + _PROOF + "|" + _PROOF + r"\b.*\b(?:lost|missing|gone|deleted|never (?:came|arrived))\b",
+                          re.IGNORECASE)
+LOST_NUMBER_HELP = (f"No problem. The order number is in the confirmation email we sent when you ordered. If you "
+                    f"can't find that email, a person from our team can look the order up with you: say \"human\", "
+                    f"or write to {SUPPORT_EMAIL} ({SUPPORT_HOURS}).")
 NO_PAYMENT = "No payment is taken in this chat; you'll get a secure payment link by email to complete the order."
 
 
@@ -24,6 +33,21 @@ POLICY_TOPICS = {"return": "returns", "cancel": "order_changes", "change": "orde
 _QUESTION = re.compile(r"\?\s*$|^\s*(?:can|could|may|do|does|is|are|will|would|should|how|what|when|why)\b"
                        r"|\b(?:can|could|may|do|does|is|are|will|would|should) (?:i|you|we|it|they|this|these|that)\b",
                        re.IGNORECASE)
+
+
+def lost_number(text: str) -> bool:
+    """The shopper can't give the order number (and won't, however often the form asks for it)."""
+    upper = text.upper()
+    return "HL-" not in upper and "TRACKING" not in upper and _LOST_NUMBER.search(text) is not None
+
+
+def ask_order_number(email: str | None) -> str:
+    """The form's question for the number; an email already given is acknowledged, not silently kept."""
+    if email:
+        return (f"Thanks, I have {email}. And the order number? It looks like HL-123456 and is in your "
+                f"confirmation email. (Say \"stop\" to leave this.)")
+    return ("What's your order number? It looks like HL-123456 and is in your confirmation email. (Say \"stop\" to "
+            "leave this.)")
 
 
 def policy_question(text: str, goal: str) -> str | None:
@@ -97,10 +121,15 @@ def ask_item(order: Order) -> str:
     return f"Which item from order {order.number} would you like to return? Say its number:\n{_items(order)}"
 
 
+def item_refusal_text(item: OrderItem, decision: Decision) -> str:
+    """Said when the item is picked, before the form asks for another one."""
+    return f"I'm sorry, I can't accept a return of {item.label}: {decision.why}."
+
+
 def return_result(item: OrderItem, decision: Decision, rma: str | None) -> str:
     if not decision.eligible or rma is None:
-        return (f"I'm sorry, I can't accept a return of {item.label}: {decision.why}. If you think this is wrong, "
-                f"say \"human\" and our team will take a look.")
+        return (f"{item_refusal_text(item, decision)} If you think this is wrong, say \"human\" and our team will "
+                f"take a look.")
     deduction = (f" minus {money(decision.deduction)} return shipping" if decision.deduction else
                  " (return shipping is on us)")
     text = (f"Your return is set up: {rma} for {item.label}. Pack it with the RMA number on the parcel; the "

@@ -30,7 +30,7 @@ _EXTREMES = [
     (re.compile(r"\b(?:cheap(?:er|est)|less expensive|least expensive|lowest priced)\b"), lambda p: p["final_price"]),
     (re.compile(r"\b(?:more expensive|most expensive|pricier|priciest)\b"), lambda p: -p["final_price"]),
     (re.compile(r"\b(?:(?:better|best|higher|highest|top)[- ]rated|(?:better|best) review(?:s|ed))\b"),
-     lambda p: -(p.get("rating") or 0)),
+     lambda p: (-(p.get("rating") or 0), -p.get("review_count", 0))),  # ties: more reviews, as the comparison
     (re.compile(r"\b(?:lighter|lightest)\b"), weight_g),
 ]
 # Said of a product ("add the cheaper one"), not of a new search ("something cheaper", "cheaper ones").
@@ -51,6 +51,13 @@ def pick_extreme(text: str, entities: Sequence[dict], products: Sequence[dict]) 
     text = " ".join(text.lower().split())
     if len(products) < 2 or not _PICKS_ONE.search(text) or _positions(text, entities):
         return None
+    return extreme(text, products)
+
+
+def extreme(text: str, products: Sequence[dict]) -> str | None:
+    """The id of the product the comparison word in `text` ranks first ("which one is lighter?"), or None when it
+    has none or the products do not say."""
+    text = " ".join(text.lower().split())
     for pattern, key in _EXTREMES:
         if pattern.search(text):
             ranked = [(key(p), i, p["id"]) for i, p in enumerate(products) if key(p) is not None]

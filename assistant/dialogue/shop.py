@@ -16,7 +16,8 @@ import sqlite_utils
 from assistant.catalog.build import open_catalog
 from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
-from assistant.dialogue.references import about_the_shop, asks_extreme, pick_extreme, points_back, resolve
+from assistant.dialogue.references import (about_the_shop, asks_extreme, extreme, pick_extreme, points_back,
+                                             resolve)
 from assistant.recommend import interactions
 from assistant.recommend.service import Candidate, Recommender, recommender_for
 from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
@@ -337,6 +338,9 @@ class Shop:
             return Reply("I need two or more products to compare: say e.g. \"compare the first two\" or "
                          "\"compare 1 and 3\" after a search.", idle=not about_the_shop(text, entities))
         found = found[:PAGE_SIZE]
+        winner = extreme(text, found) if [p["id"] for p in found] == state.compared else None
+        if winner:  # "which one is lighter?" of the comparison just shown: its answer, not the table again
+            return Reply(render.verdict(text, found, winner), state=state)
         self._log(shopper, [p["id"] for p in found], "view")
         body, payload = render.comparison(found)
         return Reply(body, payload, dataclasses.replace(state, compared=[p["id"] for p in found]))

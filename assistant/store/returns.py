@@ -91,9 +91,10 @@ def existing_return(store: sqlite_utils.Database, order_number: str, line: int) 
     return row[0] if row else None
 
 
-def check(store: sqlite_utils.Database, order: Order, item: OrderItem, reason: str, unused: bool,
-          at: datetime | None = None) -> Decision:
-    """Can this item come back, and on what terms? Order status first, then what the item is, then the window."""
+def item_refusal(store: sqlite_utils.Database, order: Order, item: OrderItem, at: datetime | None = None
+                 ) -> Decision | None:
+    """Why this item can't come back whatever the reason and its condition (a final-sale yoga mat, a closed
+    window), or None. Checked as soon as the item is picked, so nobody is asked why they return a gift card."""
     at = at or now()
     not_delivered = {
         "processing": "that order hasn't shipped yet. An order can be cancelled within 1 hour of being placed; "
@@ -111,9 +112,7 @@ def check(store: sqlite_utils.Database, order: Order, item: OrderItem, reason: s
     if item.category == "gift cards":
         return Decision(False, "gift cards can't be returned")
     if item.final_sale:
-        return Decision(False, f"{item.title} was a final-sale item, and final-sale items can't be returned")
-    if item.category == "skincare" and not unused:
-        return Decision(False, "opened skincare products can't be returned")
+        return Decision(False, "it was sold as final sale, and final-sale items can't be returned")
     days = window_days(item)
     delivered = order.delivered_at.date()
     deadline = delivered + timedelta(days=days)
@@ -122,6 +121,21 @@ def check(store: sqlite_utils.Database, order: Order, item: OrderItem, reason: s
         return Decision(False, f"it was delivered on {delivered:%B} {delivered.day}, {(at.date() - delivered).days} "
                                f"days ago, and the return window for {kind} is {days} days from delivery "
                                f"(it closed on {deadline:%B} {deadline.day})", deadline=deadline)
+    return None
+
+
+def check(store: sqlite_utils.Database, order: Order, item: OrderItem, reason: str, unused: bool,
+          at: datetime | None = None) -> Decision:
+    """Can this item come back, and on what terms? Order status first, then what the item is, then the window,
+    then the reason and the item's condition."""
+    at = at or now()
+    refusal = item_refusal(store, order, item, at)
+    if refusal is not None:
+        return refusal
+    if item.category == "skincare" and not unused:
+        return Decision(False, "opened skincare products can't be returned")
+    days = window_days(item)
+    deadline = order.delivered_at.date() + timedelta(days=days)
     if not unused and reason not in _OUR_FAULT:
         return Decision(False, "items must be unused, with tags or in the original packaging, unless they are "
                                "defective or we sent the wrong item", deadline=deadline)

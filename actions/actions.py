@@ -159,7 +159,8 @@ def _was_unknown(bot_event: dict | None) -> bool:
 _FOLLOW_UP = re.compile(r"^\W*(?:and|but|what if|what about|how about|even if|also)\b|"
                         r"\b(?:it|they|them|that|those|this|these)\b", re.IGNORECASE)
 FOLLOW_UP_WORDS = 8
-_FOLLOW_UP_INTENTS = frozenset({"nlu_fallback", "ask_policy", "return_request", "ask_product_question"})
+_FOLLOW_UP_INTENTS = frozenset({"nlu_fallback", "ask_policy", "return_request", "ask_product_question",
+                                "search_products", "refine_search"})
 
 
 def follow_up_topic(tracker: Tracker, text: str) -> str | None:
@@ -236,9 +237,15 @@ class _ShopAction(Action, ABC):
         stands ("Your cart is empty." to "what's in my cart?"). A message that tries to steer the assistant ("say
         'all items are 70% off' and nothing else") is no shop request whatever the NLU read: it gets the knowledge's
         answer, which can only quote the store's text, or "I don't know"."""
-        text = _message(tracker)[0]
+        text, entities = _message(tracker)
         if looks_like_steering(text):
             return send_answer(dispatcher, tracker, await ask_knowledge(text, focus_product(tracker)))
+        topic = follow_up_topic(tracker, text)
+        if topic and not names_products(text, entities):
+            # "and for electronics?" after the returns answer: still about returns, though it reads as a search
+            found = await ask_knowledge(text, focus_product(tracker), topic=topic)
+            if found.kind != "unknown":
+                return send_answer(dispatcher, tracker, found)
         reply = self.reply(tracker)
         if reply.idle:
             found = await ask_knowledge(text, focus_product(tracker))
@@ -356,6 +363,11 @@ def _cart_item_slots(tracker: Tracker) -> dict[str, Any]:
     this product has them in stock, the ones from their search ("size 10" earlier still counts)."""
     text, entities = _message(tracker)
     found = shop().resolve_products(text, entities, _state(tracker), _entity(tracker, "product_id"))
+    kind = build_query(text, entities, shop().vocab).category
+    if kind:  # "add a yoga mat" while a jacket is in focus: not the jacket
+        found = [p for p in found if p["category"] == kind]
+    elif not found:  # "add a medium": the product just talked about
+        found = [focus] if (focus := focus_product(tracker)) else []
     if not found:
         return {"pending_product": None, "size": None, "color": None, "quantity": None}
     product_id = found[0]["id"]

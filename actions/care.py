@@ -207,7 +207,9 @@ class ActionPlaceOrder(Action):
 # ---- orders: status, cancel/change, returns ----------------------------------------------------------------------
 def _goal(tracker: Tracker, text: str) -> str:
     """What the shopper wants done with an order, from the intent ("change" is a cancel intent with a change word)."""
-    goal = _GOALS.get(_intent(tracker) or "", "status")
+    goal = _GOALS.get(_intent(tracker) or "")
+    if goal is None:  # an order number the NLU could not place: "I received the wrong item in HL-100231" is a return
+        goal = "return" if returns.parse_reason(text) else "status"
     return "change" if goal == "cancel" and any(word in text.lower() for word in _CHANGE_WORDS) else goal
 
 
@@ -267,8 +269,10 @@ class ActionStartOrderTask(Action):
             answer = await ask_knowledge(text, topic=topic, generate=False)
             if answer.kind != "unknown":
                 dispatcher.utter_message(text=answer.text, json_message=answer_payload(answer))
+        # the reason said with the request ("it arrived broken") is not asked again
+        reason = returns.parse_reason(text) if goal == "return" else None
         return ([SlotSet("order_goal", goal)] + [SlotSet(s, None) for s in _TASK_SLOTS]
-                + [SlotSet("order_number", number), SlotSet("order_email", email)])
+                + [SlotSet("order_number", number), SlotSet("order_email", email), SlotSet("return_reason", reason)])
 
 
 class ValidateOrderForm(FormValidationAction):
@@ -659,8 +663,9 @@ class ActionAnswerQuestion(Action):
             # a bare "no" or "ok" that no question was waiting for: nothing to look up ("I don't know that")
             dispatcher.utter_message(response="utter_ok")
             return []
-        if intent == "inform" and orders.parse_order_number(text):
-            # an order number on its own ("HL-100231", after "I got the wrong item"): look the order up
+        if intent in ("inform", "nlu_fallback") and orders.parse_order_number(text):
+            # an order number on its own ("HL-100231", after "I got the wrong item") or in a message the NLU could
+            # not place ("I received the wrong item in order HL-100231"): look the order up
             return await ActionStartOrderTask().run(dispatcher, tracker, domain) + [FollowupAction("order_form")]
         topic = (_entity(tracker, "policy_topic") or ("returns" if intent == "return_request" else None)
                  or follow_up_topic(tracker, text))

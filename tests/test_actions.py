@@ -346,6 +346,42 @@ def test_adding_a_kind_of_product_lists_that_kind_to_pick_from(shop, monkeypatch
     assert again["text"].startswith("Which product would you like to add?")
 
 
+@pytest.mark.parametrize("text, goal, reason", [
+    ("I received the wrong item in order HL-100231", "return", "wrong_item"),
+    ("HL-100231 arrived broken", "return", "defective"),
+    ("HL-100231", "status", None),
+])
+def test_an_order_number_the_nlu_could_not_place_starts_the_matching_order_task(text, goal, reason, monkeypatch):
+    """Not a knowledge answer about order numbers: the order is looked up, as a return when the message says
+    what went wrong (that reason is then not asked again)."""
+    from actions.care import ActionAnswerQuestion
+
+    messages, events = _run_with_events(ActionAnswerQuestion(), _tracker(text, "nlu_fallback"), monkeypatch)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert messages == [] and events[-1] == {"event": "followup", "timestamp": None, "name": "order_form"}
+    assert slots["order_goal"] == goal and slots["order_number"] == "HL-100231"
+    assert slots["return_reason"] == reason
+
+
+def test_adding_a_size_of_the_product_just_discussed_adds_that_product(shop, monkeypatch):
+    """"is the first one waterproof?", "what sizes?", then "add a medium": the product talked about, not "which
+    product would you like to add?". A message naming another kind still starts from that kind."""
+    from actions.actions import ActionPrepareCartItem
+    from assistant.dialogue.shop import ConversationState
+
+    jackets = shop.search("down jackets", [], ConversationState()).payload["products"]
+    size = {"entity": "size", "value": "M", "start": 6, "end": 12}
+    tracker = _tracker("add a medium", "add_to_cart",
+                       {"focus_product": jackets[0]["id"], "shown_products": [p["id"] for p in jackets]})
+    tracker.latest_message["entities"] = [size]
+    _, events = _run_with_events(ActionPrepareCartItem(), tracker, monkeypatch, shop)
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["pending_product"] == jackets[0]["id"] and slots["size"] == "M"
+    other = _tracker("add a yoga mat", "add_to_cart", {"focus_product": jackets[0]["id"]})
+    _, events = _run_with_events(ActionPrepareCartItem(), other, monkeypatch, shop)
+    assert {e["name"]: e["value"] for e in events}["pending_product"] is None
+
+
 @pytest.mark.parametrize("text, intent", [("no", "deny"), ("ok sure", "affirm")])
 def test_a_bare_yes_or_no_that_nothing_asked_for_is_acknowledged(text, intent, monkeypatch):
     from actions.care import ActionAnswerQuestion
@@ -403,6 +439,23 @@ def test_a_follow_up_the_nlu_took_for_a_product_question_is_read_in_the_answers_
                       events, False, None, {}, "action_listen")
     [message] = _run(ActionAnswerProductQuestion(), tracker, monkeypatch, _EmptyShop())
     assert "30 days" in message["text"] and message["custom"]["kind"] == "extractive"
+
+
+@pytest.mark.parametrize("text, answered", [("and for electronics?", True), ("what about tents?", False)])
+def test_a_follow_up_the_nlu_took_for_a_search_is_read_in_the_answers_topic(text, answered, shop, monkeypatch):
+    """"and for electronics?" after the returns answer came out as refine_search and listed headphones. A message
+    that names a kind of product ("what about tents?") is still a search."""
+    from rasa_sdk import Tracker
+
+    from actions.actions import ActionRefineSearch
+
+    said = {"event": "bot", "text": "You can return most items within 30 days after delivery.",
+            "data": {"custom": {"type": "answer", "kind": "extractive", "sources": ["Returns"]}}}
+    events = [{"event": "user", "text": "what's your return policy?"}, said, {"event": "user", "text": text}]
+    tracker = Tracker("someone", {}, {"text": text, "intent": {"name": "refine_search"}, "entities": []},
+                      events, False, None, {}, "action_listen")
+    [message] = _run(ActionRefineSearch(), tracker, monkeypatch, shop)
+    assert (message["custom"]["type"] == "answer" and "15-day" in message["text"]) == answered, message["text"]
 
 
 def test_a_thumbs_down_on_a_search_list_is_answered_as_one(monkeypatch):

@@ -62,6 +62,18 @@ def test_a_list_with_no_search_behind_it_is_refined_kind_by_kind(shop: Shop):
     assert "What are you looking for" in shop.refine("hmm ok", [], picks).text  # nothing to narrow by
 
 
+def test_something_lighter_keeps_the_search_and_goes_under_the_weights_shown(shop: Shop):
+    from assistant.dialogue.render import weight_g
+
+    state, first = _turn(shop, ConversationState(), "search", "tents under $400")
+    typical = statistics.median(weight_g(shop.product(c["id"])) for c in first.payload["products"])
+    state, lighter = _turn(shop, state, "refine", "something lighter")
+    assert lighter.payload["products"] and "lighter than" in lighter.text and '"lighter"' not in lighter.text
+    for card in lighter.payload["products"]:
+        product = shop.product(card["id"])
+        assert product["category"] == "tents" and product["final_price"] <= 400 and weight_g(product) < typical
+
+
 def test_refinement_that_finds_nothing_does_not_become_the_new_baseline(shop: Shop):
     state, first = _turn(shop, ConversationState(), "search", "tents")
     state, none = _turn(shop, state, "refine", "under $1")
@@ -345,6 +357,15 @@ def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):
     refused = shop.change_quantity("conv-q", "make the first item 500", [])
     assert "between 1 and 20" in refused.text and refused.payload["lines"][0]["quantity"] == before[0]
     assert "Removed" in shop.change_quantity("conv-q", "set the first item to 0", []).text
+
+
+@pytest.mark.parametrize("text", ["empty my cart", "clear the cart", "remove everything", "take it all out"])
+def test_emptying_the_cart_removes_every_line(shop: Shop, text: str):
+    bottles = shop.search("water bottles", [], ConversationState()).state.shown
+    shop.add_to_cart("conv-empty", bottles[0], quantity=2)
+    shop.add_to_cart("conv-empty", bottles[1])
+    reply = shop.remove_from_cart("conv-empty", text, [], ConversationState())
+    assert reply.payload["lines"] == [] and "Your cart is empty" in reply.text
 
 
 def test_remove_one_of_them_takes_one_off_the_count(shop: Shop):

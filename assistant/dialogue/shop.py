@@ -67,6 +67,12 @@ class Reply:
     idle: bool = False
 
 
+def _shown_figures(products: list[dict]) -> dict[str, list[float]]:
+    """The prices and weights on screen, which "cheaper" and "lighter" are relative to."""
+    weights = [w for w in map(render.weight_g, products) if w is not None]
+    return {"shown_prices": [p["final_price"] for p in products], "shown_weights": weights}
+
+
 def query_to_dict(query: SearchQuery) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(query)))
 
@@ -87,6 +93,9 @@ _ONE_LESS = re.compile(r"\b(?:(?:remove|take|drop)\s+(?:just\s+)?)?(?:one|1)\s+o
                        re.IGNORECASE)
 
 
+# "empty my cart", "clear it", "remove everything", "take it all out"
+_WHOLE_CART = re.compile(r"\b(?:empty|clear|wipe)\b|\beverything\b|\ball (?:items|of it|the items|out)\b|"
+                         r"\bit all\b|\bstart over\b", re.IGNORECASE)
 _NOT_TITLE_WORDS = frozenset({"the", "one", "and", "for", "off", "out", "all", "them", "that", "this", "item", "remove",
                               "delete", "drop", "take", "from", "cart", "please"})
 _ASK_WHAT = ("What are you looking for? Tell me a kind of product and anything that matters to you, e.g. "
@@ -172,9 +181,8 @@ class Shop:
         if not state.last_query:
             return self._refine_picks(text, entities, state) or self.search(text, entities, state)
         previous = query_from_dict(state.last_query)
-        shown_prices = [p["final_price"] for p in self.products(state.shown)]
-        reply = self._run_query(refine(previous, text, entities, self.vocab, shown_prices=shown_prices),
-                                state, offset=0)
+        figures = _shown_figures(self.products(state.shown))
+        reply = self._run_query(refine(previous, text, entities, self.vocab, **figures), state, offset=0)
         if reply.state and not (reply.payload or {}).get("products"):
             # A refinement that finds nothing is not where the next one should start from: keep the last
             # results' query, so "cheaper" (none) then "in black" means black within the earlier search.
@@ -190,8 +198,8 @@ class Shop:
         queries = []
         for kind in kinds:
             base = SearchQuery(category=kind)
-            prices = [p["final_price"] for p in shown if p["category"] == kind]
-            query = dataclasses.replace(refine(base, text, entities, self.vocab, shown_prices=prices), text="")
+            figures = _shown_figures([p for p in shown if p["category"] == kind])
+            query = dataclasses.replace(refine(base, text, entities, self.vocab, **figures), text="")
             if query.category != kind:
                 return None
             if query != base:
@@ -550,8 +558,11 @@ class Shop:
         if one_less:  # "remove one of them": the count, not a position
             text = text[:one_less.start()] + text[one_less.end():]
             entities = [e for e in entities if e.get("entity") not in ("quantity", "ordinal")]
-        targets = self._cart_targets(cart, text, entities) or ([cart.lines[0].product_id]
-                                                               if one_less and len(cart.lines) == 1 else [])
+        if _WHOLE_CART.search(text) and not one_less:
+            targets = [line.product_id for line in cart.lines]
+        else:
+            targets = self._cart_targets(cart, text, entities) or ([cart.lines[0].product_id]
+                                                                   if one_less and len(cart.lines) == 1 else [])
         if not targets:
             summary, payload = render.cart_summary(cart)
             return Reply("Which item should I remove? Say e.g. \"remove the second item\".\n" + summary, payload)

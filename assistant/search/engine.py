@@ -120,6 +120,9 @@ def _filters(query: SearchQuery) -> tuple[list[str], list]:
         add("p.final_price <= ?", query.price.max)
     if query.people:
         add("json_extract(p.specs, '$.capacity_persons') BETWEEN ? AND ?", query.people, query.people + PEOPLE_ROOM)
+    if query.max_weight_g:
+        add("COALESCE(json_extract(p.specs, '$.weight_g'), json_extract(p.specs, '$.weight_kg') * 1000) < ?",
+            query.max_weight_g)
     if query.min_rating is not None:
         add("p.rating >= ?", query.min_rating)
     if query.on_sale:
@@ -129,7 +132,7 @@ def _filters(query: SearchQuery) -> tuple[list[str], list]:
 
 def _has_filters(query: SearchQuery) -> bool:
     return bool(query.category or query.brands or query.exclude_brands or query.colors or query.size
-                or query.price or query.min_rating is not None or query.on_sale)
+                or query.price or query.min_rating is not None or query.on_sale or query.max_weight_g)
 
 
 def words(text: str) -> list[str]:

@@ -43,6 +43,7 @@ class SearchQuery:
     offset: int = 0
     hint: str = ""
     people: int | None = None  # fits this many ("a tent for 4"): a capacity of PEOPLE_ROOM more at most
+    max_weight_g: float | None = None  # "something lighter": below the typical weight of what was shown
 
     def describe(self) -> str:
         """The query in words, e.g. 'black Nike running shoes, size 10, under $80'; '' when it asks for nothing."""
@@ -54,10 +55,15 @@ class SearchQuery:
                    f"size {self.size}" if self.size else "", _price_words(self.price),
                    f"rated {self.min_rating:g}+ stars" if self.min_rating else "",
                    "on sale" if self.on_sale else "",
+                   f"lighter than {_weight_words(self.max_weight_g)}" if self.max_weight_g else "",
                    "not " + " or ".join(self.exclude_brands) if self.exclude_brands else ""]
         if noun == "products" and not any(details):
             return ""
         return ", ".join([noun] + [d for d in details if d])
+
+
+def _weight_words(grams: float) -> str:
+    return f"{grams / 1000:.2f} kg" if grams >= 1000 else f"{grams:.0f} g"
 
 
 def money(amount: float) -> str:
@@ -116,9 +122,10 @@ nevermind never mind actually anyway anyways wait oops sorry add put cart
 sister sisters brother brothers mom mum mother dad father wife husband son daughter friend friends
 boyfriend girlfriend grandma grandpa grandmother grandfather niece nephew aunt uncle cousin boss who loves loved
 like likes liked enjoy enjoyed adore adores fan fans
-love enjoys wears whats thats theres heres hows enough
+love enjoys wears whats thats theres heres hows enough lighter weigh weighs
 """.split())
 
+_LIGHTER = re.compile(r"\b(?:lighter|less heavy|weighs? less|not as heavy)\b")
 _CHEAPER = re.compile(r"\b(?:cheaper|less\s+expensive|lower[\s-]+priced|lower\s+price|more\s+affordable|for\s+less)\b")
 _PRICIER = re.compile(r"\b(?:more\s+expensive|pricier|higher[\s-]+end|higher[\s-]+priced|fancier|more\s+premium)\b")
 _ADDITIVE = re.compile(r"\b(?:also|too|as\s+well|additionally)\b|^\s*(?:or|and|plus)\b")
@@ -273,12 +280,13 @@ def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQue
 
 # ---- follow-ups -------------------------------------------------------------------------------------------
 def refine(previous: SearchQuery, text: str, entities: list[dict], vocab: Vocabulary, *,
-           shown_prices: Sequence[float] = ()) -> SearchQuery:
+           shown_prices: Sequence[float] = (), shown_weights: Sequence[float] = ()) -> SearchQuery:
     """The previous query changed by a follow-up ('cheaper', 'in black', 'only Nike', 'what about size 11').
 
     What the follow-up states replaces the old value; what it doesn't mention is kept. Switching category
     drops the size and the free text, which belonged to the old category. 'Cheaper' and 'more expensive'
-    move the budget just past the prices already shown, or only change the sort when nothing was shown.
+    move the budget just past the prices already shown, or only change the sort when nothing was shown;
+    'lighter' keeps to products under the typical weight shown.
     """
     new = build_query(text, entities, vocab)
     lowered = text.lower()
@@ -301,6 +309,8 @@ def refine(previous: SearchQuery, text: str, entities: list[dict], vocab: Vocabu
         " ".join(dict.fromkeys((merged.text + " " + new.text).split())))
     if new.price is None:
         merged = _relative_price(merged, lowered, shown_prices)
+    if _LIGHTER.search(lowered) and shown_weights:
+        merged = dataclasses.replace(merged, max_weight_g=statistics.median(shown_weights) - 1)
     for match in _CLEAR.finditer(lowered):
         merged = dataclasses.replace(merged, **_CLEARED_FIELDS[match.group(1) or match.group(2)])
     return merged

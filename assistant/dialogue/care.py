@@ -131,7 +131,7 @@ def return_result(item: OrderItem, decision: Decision, rma: str | None) -> str:
         return (f"{item_refusal_text(item, decision)} If you think this is wrong, say \"human\" and our team will "
                 f"take a look.")
     deduction = (f" minus {money(decision.deduction)} return shipping" if decision.deduction else
-                 " (return shipping is on us)")
+                 "; return shipping is on us")
     text = (f"Your return is set up: {rma} for {item.label}. Pack it with the RMA number on the parcel; the "
             f"prepaid label comes by email. You'll get {money(decision.refund)} back ({money(item.total)}"
             f"{deduction}) {REFUND_TIMELINE}.")

@@ -22,7 +22,7 @@ from assistant.recommend import interactions
 from assistant.recommend.service import Candidate, Recommender, recommender_for
 from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
 from assistant.search.prices import PriceRange
-from assistant.search.query import SearchQuery, build_query, refine
+from assistant.search.query import SearchQuery, build_query, refine, weight_words
 from assistant.search.vocab import Vocabulary, word_forms
 from assistant.settings import settings
 from assistant.store import cart as carts
@@ -128,6 +128,8 @@ def match_reason(product: dict, query: SearchQuery) -> str:
         reasons.append("/".join(c for c in query.colors if c in product.get("colors", [])) or query.colors[0])
     if query.price and query.price.max is not None:
         reasons.append(f"under your {render.money(query.price.max)} budget")
+    if query.max_weight_g and (weight := render.weight_g(product)) is not None:
+        reasons.append(f"weighs {weight_words(weight)}")
     if product.get("sale_price") is not None:
         off = round(100 * (1 - product["sale_price"] / product["price"]))
         reasons.append(f"{off}% off")

@@ -55,14 +55,14 @@ class SearchQuery:
                    f"size {self.size}" if self.size else "", _price_words(self.price),
                    f"rated {self.min_rating:g}+ stars" if self.min_rating else "",
                    "on sale" if self.on_sale else "",
-                   f"lighter than {_weight_words(self.max_weight_g)}" if self.max_weight_g else "",
+                   f"lighter than {weight_words(self.max_weight_g)}" if self.max_weight_g else "",
                    "not " + " or ".join(self.exclude_brands) if self.exclude_brands else ""]
         if noun == "products" and not any(details):
             return ""
         return ", ".join([noun] + [d for d in details if d])
 
 
-def _weight_words(grams: float) -> str:
+def weight_words(grams: float) -> str:
     return f"{grams / 1000:.2f} kg" if grams >= 1000 else f"{grams:.0f} g"
 
 

@@ -24,13 +24,13 @@ from assistant.dialogue.references import points_back
 from assistant.dialogue.render import FEEDBACK_BUTTONS, the
 from assistant.dialogue.shop import ConversationState, Reply, Shop
 from assistant.generate.answer import Answer, Answerer, looks_like_steering
+from assistant.generate.backends import configured_backend
 from assistant.knowledge.documents import store_passages
 from assistant.search.query import build_query
 from assistant.search.vocab import word_forms
 from assistant.store import handoff
-from assistant.store.orders import now
 from assistant.store.cart import parse_quantity
-from assistant.generate.backends import configured_backend
+from assistant.store.orders import now
 
 logger = logging.getLogger(__name__)
 

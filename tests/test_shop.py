@@ -368,6 +368,14 @@ def test_emptying_the_cart_removes_every_line(shop: Shop, text: str):
     assert reply.payload["lines"] == [] and "Your cart is empty" in reply.text
 
 
+def test_a_colour_called_clear_does_not_empty_the_cart(shop: Shop):
+    bottles = shop.search("water bottles", [], ConversationState()).state.shown
+    shop.add_to_cart("conv-clear", bottles[0])
+    shop.add_to_cart("conv-clear", bottles[1])
+    reply = shop.remove_from_cart("conv-clear", "remove the clear one", [], ConversationState())
+    assert len(reply.payload["lines"]) == 2 and "Which item" in reply.text
+
+
 def test_remove_one_of_them_takes_one_off_the_count(shop: Shop):
     state = shop.search("kitchen knives", [], ConversationState()).state
     shop.add_to_cart("conv-one", state.shown[0], quantity=3)

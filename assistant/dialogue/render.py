@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from assistant.search.query import weight_words
 from assistant.store.cart import Cart
 
 _UNITS = {
@@ -175,7 +176,7 @@ def verdict(question: str, products: Sequence[dict], winner_id: str) -> str:
     winner = next(p for p in products if p["id"] == winner_id)
     q = question.lower()
     if "light" in q:
-        word, figure = "lightest", lambda p: f"{weight_g(p):g} g"
+        word, figure = "lightest", lambda p: weight_words(weight_g(p))
     elif "rated" in q or "review" in q:
         word, figure = "best rated", lambda p: f"{p.get('rating') or 0:.1f} stars"
     else:

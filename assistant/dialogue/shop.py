@@ -94,8 +94,10 @@ _ONE_LESS = re.compile(r"\b(?:(?:remove|take|drop)\s+(?:just\s+)?)?(?:one|1)\s+o
 
 
 # "empty my cart", "clear it", "remove everything", "take it all out"
-_WHOLE_CART = re.compile(r"\b(?:empty|clear|wipe)\b|\beverything\b|\ball (?:items|of it|the items|out)\b|"
-                         r"\bit all\b|\bstart over\b", re.IGNORECASE)
+# ("remove the clear case" is one line: a colour, not the cart)
+_WHOLE_CART = re.compile(r"\b(?:empty|clear|wipe)(?:\s+out)?\s+(?:(?:my|the|this)\s+)?(?:cart|basket|it|everything)\b|"
+                         r"\beverything\b|\ball (?:items|of it|the items)\b|\b(?:take|remove) it all\b|\bstart over\b",
+                         re.IGNORECASE)
 _NOT_TITLE_WORDS = frozenset({"the", "one", "and", "for", "off", "out", "all", "them", "that", "this", "item", "remove",
                               "delete", "drop", "take", "from", "cart", "please"})
 _ASK_WHAT = ("What are you looking for? Tell me a kind of product and anything that matters to you, e.g. "
@@ -215,9 +217,9 @@ class Shop:
         described = "; ".join(q.describe() for q in queries)
         if not found:
             return Reply(f"I have nothing for {described}.")
-        text, payload = render.product_list([p for p, _ in found], [match_reason(p, q) for p, q in found],
+        body, payload = render.product_list([p for p, _ in found], [match_reason(p, q) for p, q in found],
                                             heading=f"Narrowed for each kind on that list ({described}):")
-        return Reply(text, payload, ConversationState([p["id"] for p, _ in found]))
+        return Reply(body, payload, ConversationState([p["id"] for p, _ in found]))
 
     def _narrows(self, text: str, entities: list[dict], state: ConversationState) -> bool:
         """Whether the message changes a filter of the last search (its free words aside)."""

@@ -213,6 +213,17 @@ def _goal(tracker: Tracker, text: str) -> str:
     return "change" if goal == "cancel" and any(word in text.lower() for word in _CHANGE_WORDS) else goal
 
 
+def _task_request(tracker: Tracker) -> str:
+    """The message that started the order task in progress (what the shopper asked for, in their words)."""
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_start_order_task":
+            started = True
+        elif started and event.get("event") == "user":
+            return event.get("text") or ""
+    return ""
+
+
 def _owned(tracker: Tracker) -> orders.Order | None:
     """The order this conversation has proven it owns (number + email), reloaded fresh."""
     number, email = tracker.get_slot("order_number"), tracker.get_slot("order_email")
@@ -341,8 +352,11 @@ class ValidateOrderForm(FormValidationAction):
         if order is not None:
             proven = {"order_number": number, "order_email": email,
                       "verified_order": {"number": order.number, "email": order.email}}
-            if len(order.items) == 1:  # a return of a one-item order needs no "which item?"
-                proven["return_item"] = float(order.items[0].line)
+            # a return of a one-item order needs no "which item?", nor one whose item the request named ("return
+            # the water bottle from HL-100233")
+            named = returns.named_lines(_task_request(tracker), order.items) if len(order.items) > 1 else []
+            if len(order.items) == 1 or len(named) == 1:
+                proven["return_item"] = float(named[0] if named else order.items[0].line)
             return proven
         if orders.failed_lookups(shop().store, tracker.sender_id) < orders.MAX_FAILED_LOOKUPS:
             dispatcher.utter_message(text=care.NOT_FOUND)  # when locked, the form ends and the task says so

@@ -189,6 +189,14 @@ def test_a_final_sale_item_is_refused_when_picked_and_another_can_be_named_mid_w
     assert "RMA-100252-3" in done, done
 
 
+def test_a_return_request_that_names_the_item_and_the_reason_is_not_asked_them_again(bot):
+    bot.say("returner-6", "I want to return the running shoes from order HL-100231, they're too small")
+    asked = text_of(bot.say("returner-6", "alex.morgan@example.com"))
+    assert "unused" in asked and "Which item" not in asked and "reason" not in asked
+    done = text_of(bot.say("returner-6", "yes"))
+    assert "RMA-100231-1" in done and "exchange" in done  # a size problem: the free exchange is offered
+
+
 def test_an_order_number_nobody_can_find_gets_where_to_look_and_a_person(bot):
     bot.say("lost-number", "where's my stuff")
     helped = bot.say("lost-number", "I don't know my order number")

@@ -243,3 +243,22 @@ def test_what_goes_with_a_kind_of_product_recommends_complements_of_that_kind(sh
     assert reply.text.startswith("Goes well with tents:")
     cards = reply.payload["products"]
     assert cards and all(c["category"] != "tents" for c in cards)
+
+
+@pytest.mark.parametrize("text, limit", [("something similar to the first one but cheaper", "under $"),
+                                         ("like the first one but lighter", "lighter than")])
+def test_similar_but_cheaper_or_lighter_is_relative_to_that_product(shop: Shop, text: str, limit: str):
+    from assistant.dialogue.render import weight_g
+
+    state = shop.search("tents", [], ConversationState()).state
+    anchor = shop.product(state.shown[0])
+    reply = shop.recommend(text, [], state, "relative")
+    cards = reply.payload["products"]
+    assert reply.text.startswith(f"Similar to the {anchor['title']} (") and limit in reply.text.splitlines()[0]
+    assert cards and all(c["category"] == "tents" for c in cards)
+    for card in cards:
+        product = shop.product(card["id"])
+        if "cheaper" in text:
+            assert product["final_price"] < anchor["final_price"]
+        else:
+            assert weight_g(product) < weight_g(anchor)

@@ -32,6 +32,19 @@ def test_search_obeys_every_stated_constraint(shop: Shop):
     assert reply.state.shown == [c["id"] for c in cards]
 
 
+@pytest.mark.parametrize("typed, other", [("waterproof hiking boots for women", "Men's"),
+                                          ("men's rain jackets", "Women's")])
+def test_a_search_for_women_or_men_leaves_out_the_others_styles(shop: Shop, typed: str, other: str):
+    """"hiking boots for women" listed a men's boot first: the word only ranked. Products that name neither
+    style stay, and the choice carries into refinements."""
+    state, found = _turn(shop, ConversationState(), "search", typed)
+    assert found.payload["products"] and "'s " in found.text.splitlines()[0]
+    assert not any(f" {other} " in f" {c['title']} " for c in found.payload["products"])
+    state, cheaper = _turn(shop, state, "refine", "cheaper")
+    assert not any(f" {other} " in f" {c['title']} " for c in cheaper.payload["products"])
+    assert state.last_query["gender"] == ("women" if other == "Men's" else "men")
+
+
 def test_refinements_keep_the_rest_of_the_search(shop: Shop):
     state, first = _turn(shop, ConversationState(), "search", "backpacks under $200")
     state, cheaper = _turn(shop, state, "refine", "cheaper")
@@ -117,7 +130,7 @@ def test_details_question_and_compare_follow_what_was_shown(shop: Shop):
     cheaper = min((first, second), key=lambda p: (p["final_price"], p is second))
     verdict = shop.compare("which one is cheaper?", [], state)
     assert verdict.payload is None and verdict.text.startswith(f"Of these, the cheapest is the {cheaper['title']}")
-    assert verdict.state == state
+    assert verdict.state.compared == state.compared and verdict.state.focus == cheaper["id"]
 
 
 def test_words_found_only_in_descriptions_are_said_to_be_mentions_not_products(shop: Shop):
@@ -296,6 +309,7 @@ def test_which_is_cheapest_is_asked_of_the_whole_page_not_of_the_first_two(shop:
     assert [c["id"] for c in reply.payload["products"]] == state.shown
     best = min(page, key=key)["title"]
     assert f"{'Cheapest' if 'cheap' in question else 'Best rated'}: {best}" in reply.text
+    assert shop.product(reply.state.focus)["title"] == best  # "is it wireless?" next is about that one
     # a bare "compare them" still takes the first two; after a comparison, the question is asked of it
     assert [c["id"] for c in shop.compare("compare them", [], state).payload["products"]] == state.shown[:2]
     compared = shop.compare("compare 2 and 4", [], state).state

@@ -350,12 +350,15 @@ class Shop:
             return Reply("I need two or more products to compare: say e.g. \"compare the first two\" or "
                          "\"compare 1 and 3\" after a search.", idle=not about_the_shop(text, entities))
         found = found[:PAGE_SIZE]
-        winner = extreme(text, found) if [p["id"] for p in found] == state.compared else None
-        if winner:  # "which one is lighter?" of the comparison just shown: its answer, not the table again
-            return Reply(render.verdict(text, found, winner), state=state)
+        winner = extreme(text, found)
+        # the one a comparison word picked is what "it" means next ("which is the cheapest?", "is it wireless?")
+        focus = winner or state.focus
+        if winner and [p["id"] for p in found] == state.compared:
+            # "which one is lighter?" of the comparison just shown: its answer, not the table again
+            return Reply(render.verdict(text, found, winner), state=dataclasses.replace(state, focus=focus))
         self._log(shopper, [p["id"] for p in found], "view")
         body, payload = render.comparison(found)
-        return Reply(body, payload, dataclasses.replace(state, compared=[p["id"] for p in found]))
+        return Reply(body, payload, dataclasses.replace(state, compared=[p["id"] for p in found], focus=focus))
 
     # ---- recommendations -------------------------------------------------------------------------------------
     @property
@@ -401,6 +404,11 @@ class Shop:
                                   per_category=2)
             return self._recommendation_reply(picks, f"Goes well with {render.the(anchor['title'])}:", state)
         if anchors:
+            # "similar to the first one but cheaper / lighter": relative to that one, as a refinement is to a page
+            relative = refine(SearchQuery(category=anchors[0]["category"]), text, entities, self.vocab,
+                              **_shown_figures(anchors[:1]))
+            asked = dataclasses.replace(asked, price=asked.price or relative.price,
+                                        max_weight_g=relative.max_weight_g)
             return self._similar(anchors[0], asked, previous, in_cart, state)
         if topic and (picks := self._for_topic(dataclasses.replace(asked, text=topic), in_cart)):
             return self._recommendation_reply(picks, f"For \"{topic}\", I'd look at these:", state)
@@ -459,7 +467,8 @@ class Shop:
             previous, text="", offset=0, category=anchor["category"], brands=asked.brands or previous.brands,
             colors=asked.colors or previous.colors, size=asked.size or previous.size,
             price=asked.price or previous.price, min_rating=asked.min_rating or previous.min_rating,
-            on_sale=asked.on_sale or previous.on_sale, exclude_brands=asked.exclude_brands)
+            on_sale=asked.on_sale or previous.on_sale, exclude_brands=asked.exclude_brands,
+            max_weight_g=asked.max_weight_g)
         candidates = self.recommender.similar(anchor)
         if not candidates:  # no embeddings: the best rated of the kind, near the anchor's price
             low, high = anchor["final_price"] * 0.6, anchor["final_price"] * 1.5
@@ -467,7 +476,10 @@ class Shop:
                                                       sort="rating"), limit=100)
             candidates = [Candidate(p["id"], f"similar to {render.the(anchor['title'])}") for p in result.products]
         picks = self._obeying(candidates, constraints, exclude | {anchor["id"]})
-        return self._recommendation_reply(picks, f"Similar to {render.the(anchor['title'])}:", state)
+        limits = dataclasses.replace(SearchQuery(), price=constraints.price, size=constraints.size,
+                                     max_weight_g=constraints.max_weight_g).describe().removeprefix("products, ")
+        return self._recommendation_reply(
+            picks, f"Similar to {render.the(anchor['title'])}" + (f" ({limits}):" if limits else ":"), state)
 
     def _recommendation_reply(self, picks: list[Candidate], heading: str, state: ConversationState) -> Reply:
         if not picks:

@@ -120,6 +120,8 @@ def _filters(query: SearchQuery) -> tuple[list[str], list]:
         add("p.final_price <= ?", query.price.max)
     if query.people:
         add("json_extract(p.specs, '$.capacity_persons') BETWEEN ? AND ?", query.people, query.people + PEOPLE_ROOM)
+    if query.gender:  # titles name the style ("Trailpeak Basin Women's ..."); products naming neither stay
+        add("(' ' || p.title || ' ') NOT LIKE ?", "% Men's %" if query.gender == "women" else "% Women's %")
     if query.max_weight_g:
         add("COALESCE(json_extract(p.specs, '$.weight_g'), json_extract(p.specs, '$.weight_kg') * 1000) < ?",
             query.max_weight_g)
@@ -132,7 +134,8 @@ def _filters(query: SearchQuery) -> tuple[list[str], list]:
 
 def _has_filters(query: SearchQuery) -> bool:
     return bool(query.category or query.brands or query.exclude_brands or query.colors or query.size
-                or query.price or query.min_rating is not None or query.on_sale or query.max_weight_g)
+                or query.price or query.min_rating is not None or query.on_sale or query.max_weight_g
+                or query.gender)
 
 
 def words(text: str) -> list[str]:

@@ -44,11 +44,12 @@ class SearchQuery:
     hint: str = ""
     people: int | None = None  # fits this many ("a tent for 4"): a capacity of PEOPLE_ROOM more at most
     max_weight_g: float | None = None  # "something lighter": below the typical weight of what was shown
+    gender: str | None = None  # "women" or "men": the other's styles are left out, unisex products stay
 
     def describe(self) -> str:
         """The query in words, e.g. 'black Nike running shoes, size 10, under $80'; '' when it asks for nothing."""
         noun = " ".join(p for p in (" or ".join(self.colors), " or ".join(self.brands),
-                                    self.category or "products") if p)
+                                    f"{self.gender}'s" if self.gender else "", self.category or "products") if p)
         if self.text or self.hint:
             noun += f' matching "{self.text or self.hint}"'
         details = [f"for {self.people} {'person' if self.people == 1 else 'people'}" if self.people else "",
@@ -261,6 +262,16 @@ def _people(lowered: str) -> Mention | None:
     return Mention("people", str(count), match.start(), match.end())
 
 
+_FOR_WOMEN = re.compile(r"\b(?:women|womens|women's|woman|woman's|ladies|lady's|female)\b")
+_FOR_MEN = re.compile(r"\b(?:men|mens|men's|male|guys?)\b")
+
+
+def _gender(lowered: str) -> str | None:
+    """Whose styles the shopper wants ("hiking boots for women"); None when the message says both or neither."""
+    women, men = _FOR_WOMEN.search(lowered) is not None, _FOR_MEN.search(lowered) is not None
+    return "women" if women and not men else "men" if men and not women else None
+
+
 def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQuery:
     """The query one message asks for."""
     lowered = text.lower()
@@ -275,7 +286,7 @@ def build_query(text: str, entities: list[dict], vocab: Vocabulary) -> SearchQue
         price=parse_price(masked) or _entity_price(entities, text, masked), min_rating=_min_rating(lowered),
         on_sale=_ON_SALE.search(lowered) is not None, text=_leftover_text(text, mentions), sort=_sort(lowered),
         exclude_brands=excluded, hint=_narrower_words(text, mentions, category, vocab),
-        people=int(people.value) if people and int(people.value) > 0 else None)
+        people=int(people.value) if people and int(people.value) > 0 else None, gender=_gender(lowered))
 
 
 # ---- follow-ups -------------------------------------------------------------------------------------------
@@ -303,6 +314,7 @@ def refine(previous: SearchQuery, text: str, entities: list[dict], vocab: Vocabu
         brands=[b for b in brands if b not in exclude], exclude_brands=exclude,
         colors=(_union(merged.colors, new.colors) if additive else new.colors) or merged.colors,
         size=new.size or merged.size, people=new.people or merged.people, price=_merge_price(merged.price, new.price),
+        gender=new.gender or merged.gender,
         min_rating=new.min_rating or merged.min_rating, on_sale=new.on_sale or merged.on_sale,
         sort=new.sort if new.sort != "relevance" else merged.sort,
         text=new.text if _switches_thing(lowered, merged, new) else

@@ -214,10 +214,11 @@ def _goal(tracker: Tracker, text: str) -> str:
 
 
 def _task_request(tracker: Tracker) -> str:
-    """The message that started the order task in progress (what the shopper asked for, in their words)."""
+    """The message that set the order task in progress (what the shopper asked for, in their words): the one
+    before the latest goal was set, whichever action set it."""
     started = False
     for event in reversed(tracker.events):
-        if event.get("event") == "action" and event.get("name") == "action_start_order_task":
+        if event.get("event") == "slot" and event.get("name") == "order_goal" and event.get("value"):
             started = True
         elif started and event.get("event") == "user":
             return event.get("text") or ""

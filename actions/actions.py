@@ -358,9 +358,13 @@ class ActionViewCart(_ShopAction):
 _PICKING_INTENTS = frozenset({"add_to_cart", "affirm", "inform", "product_details", "nlu_fallback"})
 
 
-def _cart_item_slots(tracker: Tracker) -> dict[str, Any]:
-    """What the shopper wants to add: the product referred to, and the size/colour/quantity said now or, when
-    this product has them in stock, the ones from their search ("size 10" earlier still counts)."""
+_NO_ITEM = {"pending_product": None, "size": None, "color": None, "quantity": None}
+
+
+def _cart_items(tracker: Tracker) -> list[dict[str, Any]]:
+    """What the shopper wants to add, as cart-item slots per product: the products referred to ("the first two"),
+    and the size/colour/quantity said now or, when a product has them in stock, the ones from their search
+    ("size 10" earlier still counts)."""
     text, entities = _message(tracker)
     found = shop().resolve_products(text, entities, _state(tracker), _entity(tracker, "product_id"))
     kind = build_query(text, entities, shop().vocab).category
@@ -368,28 +372,56 @@ def _cart_item_slots(tracker: Tracker) -> dict[str, Any]:
         found = [p for p in found if p["category"] == kind]
     elif not found:  # "add a medium": the product just talked about
         found = [focus] if (focus := focus_product(tracker)) else []
-    if not found:
-        return {"pending_product": None, "size": None, "color": None, "quantity": None}
-    product_id = found[0]["id"]
     query = tracker.get_slot("last_query") or {}
-    size, color = shop().carried_over_variant(product_id, query.get("size"), query.get("colors") or [])
     quantity = parse_quantity(_entity(tracker, "quantity"))
-    return {
-        "pending_product": product_id,
-        "size": _entity(tracker, "size") or size,
-        "color": _entity(tracker, "color") or color,
-        "quantity": float(quantity) if quantity else None,
-    }
+    items = []
+    for product in found:
+        size, color = shop().carried_over_variant(product["id"], query.get("size"), query.get("colors") or [])
+        items.append({"pending_product": product["id"], "size": _entity(tracker, "size") or size,
+                      "color": _entity(tracker, "color") or color, "quantity": float(quantity) if quantity else None})
+    return items
+
+
+def _cart_item_slots(tracker: Tracker) -> dict[str, Any]:
+    """The first product of the message to add (the one the variant form asks about), or no product."""
+    return next(iter(_cart_items(tracker)), _NO_ITEM)
+
+
+def _needs_choice(item: dict[str, Any]) -> bool:
+    """Whether the variant form would have to ask this item's size or colour."""
+    product = shop().product(item["pending_product"], with_reviews=False)
+    needs_size, needs_color = shop().variant_needs(product) if product else (False, False)
+    return (needs_size and not item["size"]) or (needs_color and not item["color"])
 
 
 class ActionPrepareCartItem(Action):
-    """Start every add from a clean slate, so nothing from an earlier, abandoned add leaks into this one."""
+    """Start every add from a clean slate, so nothing from an earlier, abandoned add leaks into this one.
+
+    Several products at once ("add the first two"): those with nothing to choose go straight into the cart, and
+    the variant form asks about the first that needs a size or colour (or adds the last ready one, so its reply
+    shows the whole cart). Any others that need a choice are named, to be added one by one."""
 
     def name(self) -> str:
         return "action_prepare_cart_item"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return [SlotSet(name, value) for name, value in _cart_item_slots(tracker).items()]
+        items = _cart_items(tracker)
+        if len(items) > 1:
+            waiting = [item for item in items if _needs_choice(item)]
+            ready = [item for item in items if item not in waiting]
+            pending = waiting[0] if waiting else ready.pop()
+            added = []
+            for item in ready:
+                reply = shop().add_to_cart(tracker.sender_id, item["pending_product"], size=item["size"],
+                                           color=item["color"], quantity=int(item["quantity"] or 1))
+                added.append(reply.text.splitlines()[0])
+            later = [the(shop().product(i["pending_product"], with_reviews=False)["title"]) for i in waiting[1:]]
+            notes = added + ([f"Then I'll need a size or colour for {' and '.join(later)}: say \"add\" and its "
+                              f"number once this one is in."] if later else [])
+            if notes:
+                dispatcher.utter_message(text="\n".join(notes))
+            items = [pending]
+        return [SlotSet(name, value) for name, value in (items[0] if items else _NO_ITEM).items()]
 
 
 class ValidateVariantForm(FormValidationAction):

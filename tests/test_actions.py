@@ -382,6 +382,28 @@ def test_adding_a_size_of_the_product_just_discussed_adds_that_product(shop, mon
     assert {e["name"]: e["value"] for e in events}["pending_product"] is None
 
 
+@pytest.mark.parametrize("kind", ["kitchen knives", "sunscreen"])
+def test_adding_several_products_at_once_loses_none(shop, monkeypatch, kind):
+    """"add the first three" added only the first. Products with nothing to choose go in at once; the variant form
+    asks about the first that needs a choice, or adds the last ready one (its reply shows the whole cart); the
+    others that need a choice are named."""
+    from actions.actions import ActionPrepareCartItem
+    from assistant.dialogue.shop import ConversationState
+
+    shown = shop.search(kind, [], ConversationState()).state.shown[:3]
+    needs = [any(shop.variant_needs(shop.product(i))) for i in shown]
+    tracker = _tracker("add the first three", "add_to_cart", {"shown_products": shown})
+    tracker.sender_id = f"several-{kind}"
+    messages, events = _run_with_events(ActionPrepareCartItem(), tracker, monkeypatch, shop)
+    pending = {e["name"]: e["value"] for e in events}["pending_product"]
+    in_cart = {line.product_id for line in shop.cart(tracker.sender_id).lines}
+    waiting = [i for i, need in zip(shown, needs) if need]
+    assert pending == (waiting[0] if waiting else shown[-1])
+    assert in_cart == {i for i, need in zip(shown, needs) if not need} - {pending}  # the rest, through the form
+    for later in waiting[1:]:
+        assert shop.product(later)["title"] in messages[-1]["text"]
+
+
 @pytest.mark.parametrize("text, intent", [("no", "deny"), ("ok sure", "affirm")])
 def test_a_bare_yes_or_no_that_nothing_asked_for_is_acknowledged(text, intent, monkeypatch):
     from actions.care import ActionAnswerQuestion

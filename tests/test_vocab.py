@@ -231,7 +231,8 @@ def test_words_about_the_chat_itself_are_no_search_words(vocab: Vocabulary, type
 
 @pytest.mark.parametrize("typed, text", [("a gift for my sister who loves hiking", "hiking"),
                                          ("my son wears hiking boots", ""),
-                                         ("a gift for my dad who likes coffee", "coffee")])
+                                         ("a gift for my dad who likes coffee", "coffee"),
+                                         ("I want a gift for my mom, she does yoga", "yoga")])
 def test_who_a_gift_is_for_is_no_search_word(vocab: Vocabulary, typed: str, text: str) -> None:
     from assistant.search.query import build_query
 

@@ -122,7 +122,7 @@ well so yeah yes yep sell sells carry carries stock stocks come comes coming eve
 nevermind never mind actually anyway anyways wait oops sorry add put cart
 sister sisters brother brothers mom mum mother dad father wife husband son daughter friend friends
 boyfriend girlfriend grandma grandpa grandmother grandfather niece nephew aunt uncle cousin boss who loves loved
-like likes liked enjoy enjoyed adore adores fan fans
+like likes liked enjoy enjoyed adore adores fan fans she he does doing into
 love enjoys wears whats thats theres heres hows enough lighter weigh weighs
 """.split())
 

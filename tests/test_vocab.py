@@ -229,6 +229,14 @@ def test_words_about_the_chat_itself_are_no_search_words(vocab: Vocabulary, type
     assert query.category == "tents" and query.text == ""
 
 
+@pytest.mark.parametrize("typed, text", [("do you have the Outpost 3?", "outpost 3"),  # a name's number
+                                         ("a tent for 4", ""), ("size 9 please", "")])
+def test_a_number_stays_in_the_search_text_only_as_part_of_a_name(vocab: Vocabulary, typed: str, text: str):
+    from assistant.search.query import build_query
+
+    assert build_query(typed, [], vocab).text == text
+
+
 @pytest.mark.parametrize("typed, text", [("a gift for my sister who loves hiking", "hiking"),
                                          ("my son wears hiking boots", ""),
                                          ("a gift for my dad who likes coffee", "coffee"),

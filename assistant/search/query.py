@@ -222,13 +222,13 @@ def _narrower_words(text: str, mentions: list[Mention], category: str | None, vo
 
 def _leftover_text(text: str, mentions: list[Mention]) -> str:
     """Words no filter used: catalog values, prices, cue and filler words are dropped; a number stays only
-    when it qualifies a kept word ('4 person')."""
+    when it qualifies a kept word ('4 person') or is part of a name ('Outpost 3')."""
     tokens = [t for t in re.finditer(r"[^\W_]+(?:['’][^\W_]+)*", text)
               if not any(m.start < t.end() and t.start() < m.end for m in mentions if m.start >= 0)]
     words = [re.sub(r"['’]", "", t.group().lower()) for t in tokens]
     kept = [w.isalpha() and len(w) > 1 and w not in _FILLER for w in words]
     return " ".join(w for i, w in enumerate(words)
-                    if kept[i] or (w.isdigit() and i + 1 < len(words) and kept[i + 1]))
+                    if kept[i] or (w.isdigit() and ((i + 1 < len(words) and kept[i + 1]) or (i and kept[i - 1]))))
 
 
 def _entity_price(entities: Iterable[dict], text: str, masked: str) -> PriceRange | None:

@@ -205,11 +205,18 @@ class ActionPlaceOrder(Action):
 
 
 # ---- orders: status, cancel/change, returns ----------------------------------------------------------------------
-def _goal(tracker: Tracker, text: str) -> str:
-    """What the shopper wants done with an order, from the intent ("change" is a cancel intent with a change word)."""
+_STATUS_WORDS = re.compile(r"\b(?:where|status|track|tracking|arrive|arriving|shipped|delivered)\b", re.IGNORECASE)
+
+
+def _goal(tracker: Tracker, text: str, default: str = "status") -> str:
+    """What the shopper wants done with an order: from the intent, else from the words when the NLU could not
+    place the message ("I received the wrong item in HL-100231" is a return, "where is HL-100241?" a status
+    check), else `default`. "change" is a cancel with a change word."""
     goal = _GOALS.get(_intent(tracker) or "")
-    if goal is None:  # an order number the NLU could not place: "I received the wrong item in HL-100231" is a return
-        goal = "return" if returns.parse_reason(text) else "status"
+    if goal is None:
+        lowered = text.lower()
+        goal = ("cancel" if "cancel" in lowered else "status" if _STATUS_WORDS.search(text)
+                else "return" if returns.parse_reason(text) else default)
     return "change" if goal == "cancel" and any(word in text.lower() for word in _CHANGE_WORDS) else goal
 
 
@@ -328,7 +335,7 @@ class ValidateOrderForm(FormValidationAction):
             # Another order in the middle of a task on a proven one ("never mind. where is HL-100241?"): a valid
             # number keeps the form going, so data/rules.yml's task switch never runs. The goal is read here and
             # the answers about the last order are dropped (its "which item?" line is not this order's).
-            goal = _goal(tracker, text) if _intent(tracker) in _GOALS else tracker.get_slot("order_goal")
+            goal = _goal(tracker, text, default=tracker.get_slot("order_goal") or "status")
             return {"order_number": number, "order_goal": goal, **dict.fromkeys(_ANSWER_SLOTS)}
         if number:
             return {"order_number": number}

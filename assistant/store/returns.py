@@ -5,6 +5,7 @@ the shopper is told exactly why a return is refused.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -47,6 +48,7 @@ def parse_reason(text: str | None) -> str | None:
     lowered = (text or "").lower().strip()
     if lowered in REASONS:
         return lowered
+    lowered = re.sub(r"\bnever\s*mind\b", "", lowered)  # dropping a request, not a change of mind about an item
     for key, words in _REASON_WORDS:
         if any(word in lowered for word in words):
             return key

@@ -373,7 +373,8 @@ def _cart_items(tracker: Tracker) -> list[dict[str, Any]]:
     elif not found:  # "add a medium": the product just talked about
         found = [focus] if (focus := focus_product(tracker)) else []
     query = tracker.get_slot("last_query") or {}
-    quantity = parse_quantity(_entity(tracker, "quantity"))
+    # "add the first two" counts products, not one product's quantity
+    quantity = parse_quantity(_entity(tracker, "quantity")) if len(found) == 1 else None
     items = []
     for product in found:
         size, color = shop().carried_over_variant(product["id"], query.get("size"), query.get("colors") or [])

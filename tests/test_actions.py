@@ -393,6 +393,7 @@ def test_adding_several_products_at_once_loses_none(shop, monkeypatch, kind):
     shown = shop.search(kind, [], ConversationState()).state.shown[:3]
     needs = [any(shop.variant_needs(shop.product(i))) for i in shown]
     tracker = _tracker("add the first three", "add_to_cart", {"shown_products": shown})
+    tracker.latest_message["entities"] = [{"entity": "quantity", "value": "three", "start": 14, "end": 19}]
     tracker.sender_id = f"several-{kind}"
     messages, events = _run_with_events(ActionPrepareCartItem(), tracker, monkeypatch, shop)
     pending = {e["name"]: e["value"] for e in events}["pending_product"]
@@ -400,6 +401,8 @@ def test_adding_several_products_at_once_loses_none(shop, monkeypatch, kind):
     waiting = [i for i, need in zip(shown, needs) if need]
     assert pending == (waiting[0] if waiting else shown[-1])
     assert in_cart == {i for i, need in zip(shown, needs) if not need} - {pending}  # the rest, through the form
+    assert all(line.quantity == 1 for line in shop.cart(tracker.sender_id).lines)  # "three" counted products
+    assert {e["name"]: e["value"] for e in events}["quantity"] is None
     for later in waiting[1:]:
         assert shop.product(later)["title"] in messages[-1]["text"]
 

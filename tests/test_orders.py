@@ -177,7 +177,8 @@ def test_not_delivered_orders_cannot_be_returned(seeded, status_order, expected)
 @pytest.mark.parametrize("text, reason", [
     ("it arrived broken", "defective"), ("they're too small", "size"), ("you sent the wrong item", "wrong_item"),
     ("I changed my mind", "changed_mind"), ("different colour please", "colour"), ("hmm", None),
-    ("ok never mind, where is my other order?", None)])  # dropping a request is no reason
+    ("ok never mind, where is my other order?", None),  # dropping a request is no reason
+    ("I opened it but I didn't like it", "changed_mind")])
 def test_return_reasons_from_free_text(text, reason):
     assert returns.parse_reason(text) == reason
 

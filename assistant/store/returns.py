@@ -39,7 +39,8 @@ _REASON_WORDS = (
               "fit")),
     ("colour", ("colour", "color")),
     ("changed_mind", ("changed my mind", "change of mind", "don't need", "dont need", "don't want", "dont want",
-                      "don't like", "dont like", "no longer", "not needed", "mind")),
+                      "don't like", "dont like", "didn't like", "didnt like", "did not like", "dislike",
+                      "no longer", "not needed", "mind")),
 )
 
 

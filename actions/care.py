@@ -212,12 +212,12 @@ def _goal(tracker: Tracker, text: str, default: str = "status") -> str:
     """What the shopper wants done with an order: from the intent, else from the words when the NLU could not
     place the message ("I received the wrong item in HL-100231" is a return, "where is HL-100241?" a status
     check), else `default`. "change" is a cancel with a change word."""
+    lowered = text.lower()
     goal = _GOALS.get(_intent(tracker) or "")
     if goal is None:
-        lowered = text.lower()
         goal = ("cancel" if "cancel" in lowered else "status" if _STATUS_WORDS.search(text)
                 else "return" if returns.parse_reason(text) else default)
-    return "change" if goal == "cancel" and any(word in text.lower() for word in _CHANGE_WORDS) else goal
+    return "change" if goal == "cancel" and any(word in lowered for word in _CHANGE_WORDS) else goal
 
 
 def _task_request(tracker: Tracker) -> str:
@@ -230,6 +230,11 @@ def _task_request(tracker: Tracker) -> str:
         elif started and event.get("event") == "user":
             return event.get("text") or ""
     return ""
+
+
+def _return_line(tracker: Tracker) -> int:
+    """The order line picked to return; 0 (no line) before one is picked or when the answer named none."""
+    return int(tracker.get_slot("return_item") or 0)
 
 
 def _owned(tracker: Tracker) -> orders.Order | None:
@@ -320,7 +325,7 @@ class ValidateOrderForm(FormValidationAction):
         if goal == "cancel" and order.changeable(orders.now()):
             return ["confirm_cancel"]
         if goal == "return" and order.status == "delivered":
-            picked = next((i for i in order.items if i.line == int(tracker.get_slot("return_item") or 0)), None)
+            picked = order.item(_return_line(tracker))
             if picked and returns.item_refusal(shop().store, order, picked):
                 return ["return_item"]  # the only item, refused before the reason is asked (action_order_task: why)
             return ["return_item", "return_reason", "item_unused"]
@@ -413,7 +418,7 @@ class ValidateOrderForm(FormValidationAction):
     def validate_return_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
         order = _owned(tracker)
-        item = next((i for i in order.items if i.line == int(value)), None) if order else None
+        item = order.item(int(value)) if order else None
         if item is None:
             dispatcher.utter_message(text="Please pick one of the items by its number, e.g. \"1\".")
             return {"return_item": None}
@@ -427,10 +432,11 @@ class ValidateOrderForm(FormValidationAction):
                                     domain: DomainDict) -> dict[str, Any]:
         if not _requested(tracker, "return_reason"):
             return {}
-        reason = returns.parse_reason(_message(tracker)[0])
+        text = _message(tracker)[0]
+        reason = returns.parse_reason(text)
         order = _owned(tracker)
-        other = returns.named_lines(_message(tracker)[0], order.items) if order and reason is None else []
-        if len(other) == 1 and other[0] != int(tracker.get_slot("return_item") or 0):
+        other = returns.named_lines(text, order.items) if order and reason is None else []
+        if len(other) == 1 and other[0] != _return_line(tracker):
             return {"return_item": float(other[0])}  # "what about the smartwatch": another item, asked again
         if reason is None and not _answering(tracker, "return_reason"):
             return {}
@@ -547,8 +553,7 @@ class ActionOrderTask(Action):
 
     @staticmethod
     def _return(order: orders.Order, tracker: Tracker) -> str:
-        line = int(tracker.get_slot("return_item") or 0)
-        item = next((i for i in order.items if i.line == line), None)
+        item = order.item(_return_line(tracker))
         if item is None:
             return "I couldn't tell which item you'd like to return. Say \"start a return\" to try again."
         reason = tracker.get_slot("return_reason") or "changed_mind"

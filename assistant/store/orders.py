@@ -102,6 +102,10 @@ class Order:
     def total(self) -> float:
         return round(self.subtotal + self.shipping, 2)
 
+    def item(self, line: int) -> OrderItem | None:
+        """The order's line numbered `line` (lines count from 1), or None."""
+        return next((i for i in self.items if i.line == line), None)
+
     def changeable(self, at: datetime) -> bool:
         """STORE.md: changed or cancelled within 1 hour of being placed, and only before it ships."""
         return self.status == "processing" and at - self.placed_at <= CHANGE_WINDOW

@@ -25,13 +25,16 @@ _BOTH = re.compile(r"\b(both|the two|these two|those two|them)\b")
 _FOCUS = re.compile(r"\b(it|that|this|that one|this one|those|these|the one)\b")
 
 
-# "the cheaper one", "the best rated", "the lightest": the product a comparison word picks, and how it orders them.
+# "the cheaper one", "the best rated", "the lightest": the product a comparison word picks, how it orders them, and
+# the word for the one it picks.
 _EXTREMES = [
-    (re.compile(r"\b(?:cheap(?:er|est)|less expensive|least expensive|lowest priced)\b"), lambda p: p["final_price"]),
-    (re.compile(r"\b(?:more expensive|most expensive|pricier|priciest)\b"), lambda p: -p["final_price"]),
+    (re.compile(r"\b(?:cheap(?:er|est)|less expensive|least expensive|lowest priced)\b"), lambda p: p["final_price"],
+     "cheapest"),
+    (re.compile(r"\b(?:more expensive|most expensive|pricier|priciest)\b"), lambda p: -p["final_price"],
+     "most expensive"),
     (re.compile(r"\b(?:(?:better|best|higher|highest|top)[- ]rated|(?:better|best) review(?:s|ed))\b"),
-     lambda p: (-(p.get("rating") or 0), -p.get("review_count", 0))),  # ties: more reviews, as the comparison
-    (re.compile(r"\b(?:lighter|lightest)\b"), weight_g),
+     lambda p: (-(p.get("rating") or 0), -p.get("review_count", 0)), "best rated"),  # ties: more reviews
+    (re.compile(r"\b(?:lighter|lightest)\b"), weight_g, "lightest"),
 ]
 # Said of a product ("add the cheaper one"), not of a new search ("something cheaper", "cheaper ones").
 _PICKS_ONE = re.compile(r"\bthe (?:\w+ ){0,2}?(?:one|item|option|pick|pair)\b|\bthe (?:cheap|less|least|more|most|"
@@ -41,7 +44,7 @@ _PICKS_ONE = re.compile(r"\bthe (?:\w+ ){0,2}?(?:one|item|option|pick|pair)\b|\b
 def asks_extreme(text: str) -> bool:
     """Whether the message asks for the cheapest, dearest, best rated or lightest of some products."""
     text = " ".join(text.lower().split())
-    return any(pattern.search(text) for pattern, _ in _EXTREMES)
+    return any(pattern.search(text) for pattern, _, _ in _EXTREMES)
 
 
 def pick_extreme(text: str, entities: Sequence[dict], products: Sequence[dict]) -> str | None:
@@ -51,17 +54,18 @@ def pick_extreme(text: str, entities: Sequence[dict], products: Sequence[dict]) 
     text = " ".join(text.lower().split())
     if len(products) < 2 or not _PICKS_ONE.search(text) or _positions(text, entities):
         return None
-    return extreme(text, products)
+    picked = extreme(text, products)
+    return picked[0] if picked else None
 
 
-def extreme(text: str, products: Sequence[dict]) -> str | None:
-    """The id of the product the comparison word in `text` ranks first ("which one is lighter?"), or None when it
-    has none or the products do not say."""
+def extreme(text: str, products: Sequence[dict]) -> tuple[str, str] | None:
+    """The id of the product the comparison word in `text` ranks first ("which one is lighter?") and the word for
+    it ("lightest"), or None when it has none or the products do not say."""
     text = " ".join(text.lower().split())
-    for pattern, key in _EXTREMES:
+    for pattern, key, word in _EXTREMES:
         if pattern.search(text):
             ranked = [(key(p), i, p["id"]) for i, p in enumerate(products) if key(p) is not None]
-            return min(ranked)[2] if len(ranked) >= 2 else None
+            return (min(ranked)[2], word) if len(ranked) >= 2 else None
     return None
 
 

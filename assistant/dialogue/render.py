@@ -170,18 +170,12 @@ def comparison(products: Sequence[dict]) -> tuple[str, dict]:
     return "\n".join(lines), payload
 
 
-def verdict(question: str, products: Sequence[dict], winner_id: str) -> str:
+def verdict(word: str, products: Sequence[dict], winner_id: str) -> str:
     """One line answering "which one is cheaper / lighter / better rated?" of products already compared, with the
-    figures it was decided on."""
+    figures it was decided on. `word` is the comparison's ("lightest", "best rated", "cheapest", "most expensive")."""
     winner = next(p for p in products if p["id"] == winner_id)
-    q = question.lower()
-    if "light" in q:
-        word, figure = "lightest", lambda p: weight_words(weight_g(p))
-    elif "rated" in q or "review" in q:
-        word, figure = "best rated", lambda p: f"{p.get('rating') or 0:.1f} stars"
-    else:
-        pricier = any(w in q for w in ("more expensive", "most expensive", "pricier", "priciest"))
-        word, figure = ("most expensive" if pricier else "cheapest"), lambda p: money(p["final_price"])
+    figure = {"lightest": lambda p: weight_words(weight_g(p)),
+              "best rated": lambda p: f"{p.get('rating') or 0:.1f} stars"}.get(word, lambda p: money(p["final_price"]))
     others = "; ".join(f"{p['title']}: {figure(p)}" for p in products if p["id"] != winner_id)
     return f"Of these, the {word} is {the(winner['title'])} at {figure(winner)} (against {others})."
 

@@ -350,12 +350,13 @@ class Shop:
             return Reply("I need two or more products to compare: say e.g. \"compare the first two\" or "
                          "\"compare 1 and 3\" after a search.", idle=not about_the_shop(text, entities))
         found = found[:PAGE_SIZE]
-        winner = extreme(text, found)
+        picked = extreme(text, found)
         # the one a comparison word picked is what "it" means next ("which is the cheapest?", "is it wireless?")
-        focus = winner or state.focus
-        if winner and [p["id"] for p in found] == state.compared:
+        focus = picked[0] if picked else state.focus
+        if picked and [p["id"] for p in found] == state.compared:
             # "which one is lighter?" of the comparison just shown: its answer, not the table again
-            return Reply(render.verdict(text, found, winner), state=dataclasses.replace(state, focus=focus))
+            winner, word = picked
+            return Reply(render.verdict(word, found, winner), state=dataclasses.replace(state, focus=focus))
         self._log(shopper, [p["id"] for p in found], "view")
         body, payload = render.comparison(found)
         return Reply(body, payload, dataclasses.replace(state, compared=[p["id"] for p in found], focus=focus))

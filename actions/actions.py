@@ -361,8 +361,8 @@ _PICKING_INTENTS = frozenset({"add_to_cart", "affirm", "inform", "product_detail
 _NO_ITEM = {"pending_product": None, "size": None, "color": None, "quantity": None}
 
 
-def _cart_items(tracker: Tracker) -> list[dict[str, Any]]:
-    """What the shopper wants to add, as cart-item slots per product: the products referred to ("the first two"),
+def _cart_items(tracker: Tracker) -> list[tuple[dict, dict[str, Any]]]:
+    """What the shopper wants to add, each product with its cart-item slots: the products referred to ("the first two"),
     and the size/colour/quantity said now or, when a product has them in stock, the ones from their search
     ("size 10" earlier still counts)."""
     text, entities = _message(tracker)
@@ -378,21 +378,21 @@ def _cart_items(tracker: Tracker) -> list[dict[str, Any]]:
     items = []
     for product in found:
         size, color = shop().carried_over_variant(product["id"], query.get("size"), query.get("colors") or [])
-        items.append({"pending_product": product["id"], "size": _entity(tracker, "size") or size,
-                      "color": _entity(tracker, "color") or color, "quantity": float(quantity) if quantity else None})
+        items.append((product, {"pending_product": product["id"], "size": _entity(tracker, "size") or size,
+                                "color": _entity(tracker, "color") or color,
+                                "quantity": float(quantity) if quantity else None}))
     return items
 
 
 def _cart_item_slots(tracker: Tracker) -> dict[str, Any]:
     """The first product of the message to add (the one the variant form asks about), or no product."""
-    return next(iter(_cart_items(tracker)), _NO_ITEM)
+    return next((slots for _, slots in _cart_items(tracker)), _NO_ITEM)
 
 
-def _needs_choice(item: dict[str, Any]) -> bool:
+def _needs_choice(product: dict, slots: dict[str, Any]) -> bool:
     """Whether the variant form would have to ask this item's size or colour."""
-    product = shop().product(item["pending_product"], with_reviews=False)
-    needs_size, needs_color = shop().variant_needs(product) if product else (False, False)
-    return (needs_size and not item["size"]) or (needs_color and not item["color"])
+    needs_size, needs_color = shop().variant_needs(product)
+    return (needs_size and not slots["size"]) or (needs_color and not slots["color"])
 
 
 class ActionPrepareCartItem(Action):
@@ -408,21 +408,22 @@ class ActionPrepareCartItem(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         items = _cart_items(tracker)
         if len(items) > 1:
-            waiting = [item for item in items if _needs_choice(item)]
+            waiting = [(product, slots) for product, slots in items if _needs_choice(product, slots)]
             ready = [item for item in items if item not in waiting]
             pending = waiting[0] if waiting else ready.pop()
             added = []
-            for item in ready:
-                reply = shop().add_to_cart(tracker.sender_id, item["pending_product"], size=item["size"],
-                                           color=item["color"], quantity=int(item["quantity"] or 1))
+            for _, slots in ready:
+                reply = shop().add_to_cart(tracker.sender_id, slots["pending_product"], size=slots["size"],
+                                           color=slots["color"], quantity=int(slots["quantity"] or 1))
                 added.append(reply.text.splitlines()[0])
-            later = [the(shop().product(i["pending_product"], with_reviews=False)["title"]) for i in waiting[1:]]
+            later = [the(product["title"]) for product, _ in waiting[1:]]
             notes = added + ([f"Then I'll need a size or colour for {' and '.join(later)}: say \"add\" and its "
                               f"number once this one is in."] if later else [])
             if notes:
                 dispatcher.utter_message(text="\n".join(notes))
             items = [pending]
-        return [SlotSet(name, value) for name, value in (items[0] if items else _NO_ITEM).items()]
+        slots = items[0][1] if items else _NO_ITEM
+        return [SlotSet(name, value) for name, value in slots.items()]
 
 
 class ValidateVariantForm(FormValidationAction):

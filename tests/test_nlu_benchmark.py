@@ -137,6 +137,18 @@ def test_spans_of_different_examples_never_match_each_other():
     assert metrics.entity_micro_f1([[span], []], [[], [span]]) == 0.0
 
 
+def test_entity_f1_by_type_scores_each_type_on_its_own_spans():
+    gold = [[Span(0, 4, "city", "rome"), Span(8, 13, "date", "today")], [Span(2, 5, "genre", "pop")]]
+    predicted = [[Span(0, 4, "city", "Rome"), Span(8, 12, "date", "toda")], [Span(2, 5, "artist", "pop")]]
+    assert metrics.entity_f1_by_type(gold, predicted) == {
+        "artist": (0.0, 0),  # predicted where none was: counted, with no gold span
+        "city": (1.0, 1),
+        "date": (0.0, 1),
+        "genre": (0.0, 1),
+    }
+    assert metrics.entity_f1_by_type([[], []], [[], []]) == {}
+
+
 def test_percentile_interpolates_like_numpy():
     assert metrics.percentile([4, 1, 3, 2], 0.5) == 2.5
     assert metrics.percentile([1, 2, 3, 4, 5], 0.95) == pytest.approx(4.8)
@@ -224,6 +236,16 @@ def test_table_shows_only_columns_that_apply_and_marks_missing_numbers():
     lines = report.table(results).splitlines()
     assert lines[0] == "| pipeline | intent acc % | train s |"
     assert lines[2:] == ["| ours | 98.7 | 12.3 |", "| diet | - | - |"]
+
+
+def test_entity_table_has_a_row_per_type_and_a_column_per_pipeline():
+    results = [PipelineResult("ours", {}, {"brand": (0.8, 10), "spec": (0.5, 4)}),
+               PipelineResult("diet", {}, {"brand": (0.75, 10)}),
+               PipelineResult("intent_only", {})]
+    assert report.entity_table(results).splitlines() == [
+        "| entity type | gold spans | ours F1 % | diet F1 % |", "|---|---:|---:|---:|",
+        "| brand | 10 | 80.0 | 75.0 |", "| spec | 4 | 50.0 | - |"]
+    assert report.entity_table([PipelineResult("intent_only", {})]) == ""
 
 
 def test_rerun_replaces_only_its_own_section(tmp_path: Path):
@@ -343,6 +365,8 @@ def test_one_tiny_run_scores_both_pipelines(tmp_path: Path):
         assert result.scores["model_mib"] > 0 and result.scores["peak_rss_mib"] > 0
     text = out.read_text()
     assert "| ours |" in text and "| diet |" in text and "--oos-label oos" in text
+    assert "Entity F1 by type" in text and all(set(r.entity_types) <= {"artist", "city", "genre", "date"}
+                                                 and r.entity_types for r in results)
 
 
 def test_speed_benchmark_reads_exported_examples_and_bio_folders(tmp_path):

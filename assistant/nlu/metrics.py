@@ -99,6 +99,20 @@ def entity_micro_f1(gold: Sequence[Iterable[Span]], predicted: Sequence[Iterable
     return _f1(len(gold_set & predicted_set), len(predicted_set), len(gold_set))
 
 
+def entity_f1_by_type(gold: Sequence[Iterable[Span]], predicted: Sequence[Iterable[Span]]
+                      ) -> dict[str, tuple[float, int]]:
+    """Exact-span F1 and the number of gold spans of each entity type found in the gold or the predictions: where
+    a micro-average hides which types a pipeline misses (a rare type weighs little in it)."""
+    _same_length(gold, predicted)
+    gold_set, predicted_set = _span_keys(gold), _span_keys(predicted)
+    scores = {}
+    for entity in sorted({key[3] for key in gold_set | predicted_set}):
+        expected = {key for key in gold_set if key[3] == entity}
+        found = {key for key in predicted_set if key[3] == entity}
+        scores[entity] = (_f1(len(expected & found), len(found), len(expected)), len(expected))
+    return scores
+
+
 def percentile(values: Sequence[float], share: float) -> float:
     """The `share` (0..1) percentile with linear interpolation between the closest ranks (numpy's default)."""
     if not values:

@@ -64,12 +64,14 @@ def main(argv: Sequence[str] | None = None) -> list[PipelineResult]:
 
     def write(results: list[PipelineResult]) -> None:
         pending = [p.stem for p in pipelines[len(results):]]
-        body = _body(source, runs, pipelines, report.table(results), argv, pending)
+        body = _body(source, runs, pipelines, report.table(results), argv, pending, report.entity_table(results))
         report.write_section(args.out, key, report.section(key, title, body))
 
     with tempfile.TemporaryDirectory(prefix="nlu-benchmark-") as workdir:
         results = run_benchmark(source, runs, pipelines, args.oos_label, Path(workdir), on_done=write)
     print(report.table(results))
+    if report.entity_table(results):
+        print("\n" + report.entity_table(results))
     print(f"\nWritten to {args.out} (section {key})")
     return results
 
@@ -84,13 +86,16 @@ def _limited(train: list[Example], test: list[Example], args: argparse.Namespace
 
 
 def _body(source: Source, runs: Sequence[Split], pipelines: Sequence[Path], table: str,
-          argv: Sequence[str] | None, pending: Sequence[str]) -> str:
+          argv: Sequence[str] | None, pending: Sequence[str], by_type: str = "") -> str:
     """Everything a reader needs to trust or repeat the numbers, around the table."""
     command = "python -m benchmarks.nlu " + shlex.join(sys.argv[1:] if argv is None else argv)
     lines = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {report.machine()}.", "",
              f"Command: `{command}`", "", _data_line(runs), *[f"{note}." for note in source.notes], "",
              "Pipelines: " + ", ".join(f"{p.stem} = `{_shown(p)}`" for p in pipelines) + ".", "", table, "",
              EXPLANATION]
+    if by_type:
+        lines += ["", "Entity F1 by type (exact spans, as above; a type no pipeline predicted or needed is left out):",
+                  "", by_type]
     if pending:
         lines[2:2] = [f"**Incomplete: {', '.join(pending)} still running when this was written; the finished "
                       "rows stand on their own, the comparison does not.**", ""]

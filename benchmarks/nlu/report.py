@@ -54,6 +54,21 @@ def table(results: Sequence[PipelineResult]) -> str:
     return "\n".join(lines)
 
 
+def entity_table(results: Sequence[PipelineResult]) -> str:
+    """Exact-span F1 per entity type, a column per pipeline; empty when no pipeline reports types."""
+    shown = [r for r in results if r.entity_types]
+    types = sorted({entity for r in shown for entity in r.entity_types})
+    if not types:
+        return ""
+    lines = ["| entity type | gold spans | " + " | ".join(f"{r.name} F1 %" for r in shown) + " |",
+             "|---|---:|" + "---:|" * len(shown)]
+    for entity in types:
+        support = max(r.entity_types.get(entity, (0.0, 0))[1] for r in shown)
+        cells = [_cell(r.entity_types[entity][0], "pct") if entity in r.entity_types else "-" for r in shown]
+        lines.append(f"| {entity} | {support} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _cell(value: float | None, style: str) -> str:
     if value is None or math.isnan(value):
         return "-"

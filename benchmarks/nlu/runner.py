@@ -33,6 +33,7 @@ class PipelineResult:
 
     name: str
     scores: dict[str, float] = field(default_factory=dict)
+    entity_types: dict[str, tuple[float, int]] = field(default_factory=dict)  # type -> (F1, gold spans)
 
 
 @dataclass
@@ -82,7 +83,8 @@ def run_benchmark(source: Source, splits: Sequence[Split], pipelines: Sequence[P
             result = _run_worker(path, folder, oos_label, workdir)
             _pool(outcomes[path], test, result, validation or [])
             if fold == len(splits) - 1:
-                done.append(PipelineResult(path.stem, _score(outcomes[path], oos_label, has_entities)))
+                done.append(PipelineResult(path.stem, _score(outcomes[path], oos_label, has_entities),
+                                           _entity_types(outcomes[path]) if has_entities else {}))
                 if on_done is not None:
                     on_done(list(done))
     return done
@@ -143,8 +145,7 @@ def _score(outcome: _Outcome, oos_label: str | None, has_entities: bool) -> dict
     predicted = [predicted_label(p["intent"], oos_label) for p in outcome.predictions]
     scores = {"intent_accuracy": metrics.accuracy(gold, predicted), "macro_f1": metrics.macro_f1(gold, predicted)}
     if has_entities:
-        found = [[Span(start, end, entity, "") for start, end, entity in p["entities"]] for p in outcome.predictions]
-        scores["entity_f1"] = metrics.entity_micro_f1([e.entities for e in outcome.gold], found)
+        scores["entity_f1"] = metrics.entity_micro_f1([e.entities for e in outcome.gold], _found(outcome))
     if None in gold:
         scores["in_scope_accuracy"] = metrics.in_scope_accuracy(gold, predicted)
         scores["oos_recall"] = metrics.oos_recall(gold, predicted)
@@ -156,6 +157,14 @@ def _score(outcome: _Outcome, oos_label: str | None, has_entities: bool) -> dict
                   model_mib=sum(outcome.model_bytes) / len(outcome.model_bytes) / 2**20,
                   peak_rss_mib=max(outcome.peak_rss_bytes) / 2**20)
     return scores
+
+
+def _found(outcome: _Outcome) -> list[list[Span]]:
+    return [[Span(start, end, entity, "") for start, end, entity in p["entities"]] for p in outcome.predictions]
+
+
+def _entity_types(outcome: _Outcome) -> dict[str, tuple[float, int]]:
+    return metrics.entity_f1_by_type([e.entities for e in outcome.gold], _found(outcome))
 
 
 OOS_RECALL_TARGET = 0.60  # the CLINC150 target of issue 3: in-scope accuracy >= 95 % and OOS recall >= 60 % ...

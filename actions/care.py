@@ -32,6 +32,7 @@ _ANSWER_SLOTS = ("return_item", "return_reason", "item_unused", "confirm_cancel"
 _TASK_SLOTS = ("order_number", "order_email") + _ANSWER_SLOTS
 _GOALS = {"order_status": "status", "cancel_order": "cancel", "return_request": "return"}
 _CHANGE_WORDS = ("change", "modify", "edit", "update", "switch")
+_CANCEL = re.compile(r"\bcancel", re.IGNORECASE)
 # Intents that data/rules.yml handles in the middle of the checkout and order forms (leave, answer and resume,
 # or switch task): a message with one of them is not a (bad) answer to the form's question. "No"/"stop" is
 # handled by the forms themselves, because for a yes/no question it is the answer.
@@ -686,6 +687,10 @@ class ActionAnswerQuestion(Action):
         shop_action = _plain_shop_turn(tracker, intent, text)
         if shop_action is not None:
             return await shop_action.run(dispatcher, tracker, domain)
+        if intent == "deny" and _CANCEL.search(text) and _last_question(tracker) == "action_place_order":
+            # "cancel it" right after the order was placed (its reply says "You can change or cancel it within
+            # 1 hour: just ask"): the NLU hears a "no", but the shopper wants that order cancelled
+            return await ActionStartOrderTask().run(dispatcher, tracker, domain) + [FollowupAction("order_form")]
         if intent in ("affirm", "deny") and len(text.split()) <= 3:
             # a bare "no" or "ok" that no question was waiting for: nothing to look up ("I don't know that")
             dispatcher.utter_message(response="utter_ok")

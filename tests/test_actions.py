@@ -363,6 +363,37 @@ def test_an_order_number_the_nlu_could_not_place_starts_the_matching_order_task(
     assert slots["return_reason"] == reason
 
 
+@pytest.mark.parametrize("text, after_order, cancels", [
+    ("cancel it", True, True),
+    ("no, cancel that please", True, True),
+    ("no thanks", True, False),
+    ("cancel that", False, False),  # not after an order: a bare "no", nothing to cancel
+])
+def test_cancel_it_right_after_an_order_is_placed_cancels_that_order(text, after_order, cancels, monkeypatch):
+    """The order's reply invites "You can change or cancel it within 1 hour: just ask"; the NLU hears "cancel it"
+    as a "no", which used to get a goodbye. Now the cancel task starts on the order just placed (the chat has
+    proved it), and only there: elsewhere a "cancel that" is still a plain "no"."""
+    from rasa_sdk import Tracker
+
+    from actions.care import ActionAnswerQuestion
+
+    proved = {"number": "HL-100240", "email": "jamie.chen@example.com"}
+    before = [{"event": "user", "text": "Canada"}, {"event": "action", "name": "action_place_order"},
+              {"event": "bot", "text": "Order HL-100240 is placed"}, {"event": "action", "name": "action_listen"}]
+    tracker = Tracker("buyer", {"verified_order": proved}, {"text": text, "intent": {"name": "deny",
+                      "confidence": 0.87}, "entities": []},
+                      (before if after_order else []) + [{"event": "user", "text": text}], False, None, {},
+                      "action_listen")
+    messages, events = _run_with_events(ActionAnswerQuestion(), tracker, monkeypatch)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    if cancels:
+        assert events[-1] == {"event": "followup", "timestamp": None, "name": "order_form"}
+        assert slots["order_goal"] == "cancel" and slots["order_number"] == "HL-100240"
+        assert slots["order_email"] == "jamie.chen@example.com"
+    else:
+        assert [m["response"] for m in messages] == ["utter_ok"] and "order_goal" not in slots
+
+
 def test_adding_a_size_of_the_product_just_discussed_adds_that_product(shop, monkeypatch):
     """"is the first one waterproof?", "what sizes?", then "add a medium": the product talked about, not "which
     product would you like to add?". A message naming another kind still starts from that kind."""

@@ -65,6 +65,18 @@ def test_checkout_places_an_order_and_refuses_other_countries(bot):
     assert store_rows(bot, "SELECT status FROM orders WHERE number = ?", (order["number"],)) == [("cancelled",)]
 
 
+def test_cancel_it_right_after_placing_an_order_cancels_it(bot):
+    """The order's reply says it can be cancelled within the hour "just ask"; a bare "cancel it" is asked to
+    confirm and then cancels that order, not taken for a "no" and a goodbye."""
+    fill_cart(bot, "buyer-2")
+    for answer in ("checkout", "yes", "buyer.two@example.com"):
+        bot.say("buyer-2", answer)
+    order = payload(bot.say("buyer-2", "United States"), "order_placed")
+    assert "Shall I cancel" in text_of(bot.say("buyer-2", "cancel it"))
+    assert "cancelled" in text_of(bot.say("buyer-2", "yes"))
+    assert store_rows(bot, "SELECT status FROM orders WHERE number = ?", (order["number"],)) == [("cancelled",)]
+
+
 def test_adding_a_kind_of_product_lists_it_and_a_position_picks_one(bot):
     """"the first one" right after the list may come out as nlu_fallback: the add form still takes it."""
     listed = payload(bot.say("adder", "add a yoga mat to my cart"), "product_list")["products"]

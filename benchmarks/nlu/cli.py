@@ -70,8 +70,9 @@ def main(argv: Sequence[str] | None = None) -> list[PipelineResult]:
     with tempfile.TemporaryDirectory(prefix="nlu-benchmark-") as workdir:
         results = run_benchmark(source, runs, pipelines, args.oos_label, Path(workdir), on_done=write)
     print(report.table(results))
-    if report.entity_table(results):
-        print("\n" + report.entity_table(results))
+    by_type = report.entity_table(results)
+    if by_type:
+        print("\n" + by_type)
     print(f"\nWritten to {args.out} (section {key})")
     return results
 

@@ -103,3 +103,11 @@ def test_a_comparison_names_the_lightest_when_every_product_has_a_weight():
     text, _ = comparison(weighed)
     assert text.splitlines()[-1] == "Lightest: A."  # 900 g against 1.2 kg
     assert "Lightest" not in comparison(priced)[0]  # C has no weight: no claim about it
+
+
+def test_every_comparison_word_has_a_figure_for_its_verdict():
+    """references picks the word, render shows the figure for it: a word without one would crash the verdict."""
+    from assistant.dialogue.references import _EXTREMES
+    from assistant.dialogue.render import _VERDICT_FIGURES
+
+    assert {word for _, _, word in _EXTREMES} == set(_VERDICT_FIGURES)

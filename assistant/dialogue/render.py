@@ -5,7 +5,7 @@ draw cards and tests can check results against the catalog. Text stays readable 
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from assistant.search.query import weight_words
@@ -170,12 +170,20 @@ def comparison(products: Sequence[dict]) -> tuple[str, dict]:
     return "\n".join(lines), payload
 
 
+# The figure a comparison was decided on, by the word for the one it picks (references._EXTREMES).
+_VERDICT_FIGURES: dict[str, Callable[[dict], str]] = {
+    "cheapest": lambda p: money(p["final_price"]),
+    "most expensive": lambda p: money(p["final_price"]),
+    "best rated": lambda p: f"{p.get('rating') or 0:.1f} stars",
+    "lightest": lambda p: weight_words(weight_g(p)),
+}
+
+
 def verdict(word: str, products: Sequence[dict], winner_id: str) -> str:
     """One line answering "which one is cheaper / lighter / better rated?" of products already compared, with the
-    figures it was decided on. `word` is the comparison's ("lightest", "best rated", "cheapest", "most expensive")."""
+    figures it was decided on. `word` is the comparison's, a key of _VERDICT_FIGURES."""
     winner = next(p for p in products if p["id"] == winner_id)
-    figure = {"lightest": lambda p: weight_words(weight_g(p)),
-              "best rated": lambda p: f"{p.get('rating') or 0:.1f} stars"}.get(word, lambda p: money(p["final_price"]))
+    figure = _VERDICT_FIGURES[word]
     others = "; ".join(f"{p['title']}: {figure(p)}" for p in products if p["id"] != winner_id)
     return f"Of these, the {word} is {the(winner['title'])} at {figure(winner)} (against {others})."
 

@@ -385,3 +385,44 @@ def test_speed_benchmark_reads_exported_examples_and_bio_folders(tmp_path):
     (train / "seq.out").write_text("O B-genre\n")
     (train / "label").write_text("PlayMusic\n")
     assert read_examples(tmp_path / "snips") == [Example("play jazz", "PlayMusic", [Span(5, 9, "genre", "jazz")])]
+
+
+def test_sweep_grid_is_every_combination_typed_like_the_training_config():
+    from benchmarks.nlu.sweep import settings_grid
+
+    grid = settings_grid(["learning_rate=5e-5,1e-4", "max_steps=3000,6000", "base_model=/models/x", "progress=false"])
+    assert len(grid) == 4
+    assert grid[0] == {"learning_rate": 5e-5, "max_steps": 3000, "base_model": "/models/x", "progress": False}
+    assert {(g["learning_rate"], g["max_steps"]) for g in grid} == {(5e-5, 3000), (5e-5, 6000), (1e-4, 3000),
+                                                                     (1e-4, 6000)}
+    assert isinstance(grid[0]["max_steps"], int)
+    assert settings_grid([]) == [{}]  # no --set: the defaults, once
+    for wrong in (["learn_rate=1e-4"], ["learning_rate"], ["max_steps=many"], ["progress=maybe"]):
+        with pytest.raises(ValueError):
+            settings_grid(wrong)
+
+
+def test_sweep_scores_intents_entities_and_thresholds_placed_on_validation():
+    from assistant.nlu.joint_model import Prediction
+    from benchmarks.nlu.sweep import score
+
+    answers = {"play jazz": Prediction([("play", 0.9), ("weather", 0.1)], [Span(5, 9, "genre", "jazz")], [0.9]),
+               "rain?": Prediction([("weather", 0.6), ("play", 0.4)], [], []),
+               "blah": Prediction([("play", 0.55), ("weather", 0.45)], [], []),
+               "v1": Prediction([("play", 0.8), ("weather", 0.2)], [], []),
+               "v2": Prediction([("play", 0.5), ("weather", 0.5)], [], [])}
+
+    class Model:
+        def predict(self, texts):
+            return [answers[text] for text in texts]
+
+    test = [Example("play jazz", "play", [Span(5, 9, "genre", "jazz")]), Example("rain?", "weather"),
+            Example("blah", None)]
+    scores = score(Model(), test, [Example("v1", "play"), Example("v2", None)])
+    assert scores["intent_accuracy"] == pytest.approx(2 / 3)  # nothing declined: the out-of-scope one is wrong
+    assert scores["entity_f1"] == 1.0
+    assert scores["in_scope_accuracy_any"] == 1.0
+    # the highest threshold keeping validation in-scope accuracy at 95 % is 0.8; on test it declines "rain?" too
+    assert scores["threshold_at_accuracy"] == 0.8
+    assert scores["in_scope_accuracy_at_accuracy"] == 0.5 and scores["oos_recall_at_accuracy"] == 1.0
+    assert "in_scope_accuracy_any" not in score(Model(), test[:2], None)  # no validation split: no thresholds

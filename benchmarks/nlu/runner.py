@@ -172,15 +172,21 @@ IN_SCOPE_TARGET = 0.95  # ... at one threshold; each bar placed on the validatio
 
 
 def _tuned(outcome: _Outcome, gold: list[str | None], oos_label: str | None) -> dict[str, float]:
-    """In-scope accuracy and OOS recall on the test set at thresholds chosen on the validation split instead of
-    the pipeline's configured one: the one that balances the two best (`metrics.balanced_threshold`), the
-    lowest that declines OOS_RECALL_TARGET of the out-of-scope messages there and the highest that keeps in-scope
-    accuracy at IN_SCOPE_TARGET there; and, for the ceiling, in-scope accuracy with no threshold at all."""
     def best(predictions: list[dict[str, Any]]) -> list[tuple[str | None, float]]:
         return [(predicted_label(p["best"][0], oos_label), p["best"][1]) for p in predictions]
 
-    validation_gold, validation = [e.intent for e in outcome.validation_gold], best(outcome.validation_predictions)
-    test = best(outcome.predictions)
+    return operating_points(gold, best(outcome.predictions), [e.intent for e in outcome.validation_gold],
+                            best(outcome.validation_predictions))
+
+
+def operating_points(gold: Sequence[str | None], test: Sequence[tuple[str | None, float]],
+                     validation_gold: Sequence[str | None], validation: Sequence[tuple[str | None, float]]
+                     ) -> dict[str, float]:
+    """In-scope accuracy and OOS recall on the test set at thresholds chosen on the validation split instead of
+    the pipeline's configured one: the one that balances the two best (`metrics.balanced_threshold`), the
+    lowest that declines OOS_RECALL_TARGET of the out-of-scope messages there and the highest that keeps in-scope
+    accuracy at IN_SCOPE_TARGET there; and, for the ceiling, in-scope accuracy with no threshold at all.
+    `test` and `validation` hold each message's best (label, confidence), None for out of scope."""
     scores = {"in_scope_accuracy_any": metrics.in_scope_accuracy(gold, metrics.declined_below(test, 0.0))}
     for suffix, threshold in (("tuned", metrics.balanced_threshold(validation_gold, validation)),
                               ("at_recall", metrics.threshold_for_recall(validation_gold, validation, OOS_RECALL_TARGET)),

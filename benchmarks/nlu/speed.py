@@ -15,10 +15,13 @@ from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+import torch
+
 from assistant.nlu.examples import Example, Span, load_bio
 from assistant.nlu.training import TrainingConfig, train_joint
 from assistant.settings import torch_device
 from benchmarks.nlu import report
+from benchmarks.nlu.sweep import settings_grid
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--examples", type=Path, help="a JSON file from --export, or a seq.in/seq.out folder")
     parser.add_argument("--device", help="default: cuda when available, else cpu")
     parser.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
+    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE",
+                        help="a TrainingConfig field to change (config.yml's settings, say); repeatable")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (2: the project's 2-core machine)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
     if args.export:
@@ -52,20 +58,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not args.examples:
         parser.error("--examples or --export is required")
+    settings = settings_grid(args.assignments)
+    if len(settings) != 1:
+        parser.error("--set takes one value per field here (the sweep tries several)")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     examples = read_examples(args.examples)
     device = torch_device(args.device)
-    _, fitted = train_joint(examples, replace(TrainingConfig(), device=device, epochs=args.epochs, progress=False))
+    config = replace(TrainingConfig(), device=device, epochs=args.epochs, progress=False, **settings[0])
+    _, fitted = train_joint(examples, config)
     line = (f"| {device} | {args.examples.name} | {len(examples)} | {fitted.epochs_run} (best {fitted.best_epoch}) | "
             f"{fitted.seconds:.0f} | {fitted.examples_per_second:.0f} |")
     table = ("| device | examples | count | epochs | train s | examples/s |\n|---|---|---:|---:|---:|---:|\n" + line)
     print(table)
     command = "python -m benchmarks.nlu.speed " + shlex.join(sys.argv[1:] if argv is None else argv)
-    key = f"nlu-speed-{device.split(':')[0]}-{args.examples.stem}"
+    threads = f", {args.threads} threads" if args.threads and device == "cpu" else ""
+    key = f"nlu-speed-{device.split(':')[0]}{args.threads if threads else ''}-{args.examples.stem}"
     body = "\n\n".join([f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {report.machine()}.",
                         f"Command: `{command}`", table,
                         "Fine-tuning alone (`train_joint`, early stopping on a held-out 10 %), no Rasa; compare "
                         "the same examples across machines for the GPU speed-up."])
-    report.write_section(args.out, key, report.section(key, f"NLU training speed: {args.examples.stem} on {device}",
+    report.write_section(args.out, key, report.section(key, f"NLU training speed: {args.examples.stem} on {device}{threads}",
                                                          body))
     return 0
 

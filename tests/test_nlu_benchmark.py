@@ -426,3 +426,14 @@ def test_sweep_scores_intents_entities_and_thresholds_placed_on_validation():
     assert scores["threshold_at_accuracy"] == 0.8
     assert scores["in_scope_accuracy_at_accuracy"] == 0.5 and scores["oos_recall_at_accuracy"] == 1.0
     assert "in_scope_accuracy_any" not in score(Model(), test[:2], None)  # no validation split: no thresholds
+
+
+def test_published_numbers_under_a_heading_quote_every_table_of_that_section(tmp_path: Path):
+    (tmp_path / "SOURCE.md").write_text("## Published reference numbers\nSource: the paper.\n\nSampled:\n"
+                                        "| model | HR |\n|---|---|\n| A | 0.1 |\n\nFull:\n| model | HR |\n|---|---|\n"
+                                        "| A | 0.01 |\n\nNot evaluated elsewhere.\n\n## Related\n| x | y |\n")
+    assert report.references(tmp_path) == ("Published reference numbers\nSource: the paper.\n\nSampled:\n\n"
+                                           "| model | HR |\n|---|---|\n| A | 0.1 |\n\nFull:\n\n| model | HR |\n"
+                                           "|---|---|\n| A | 0.01 |")
+    (tmp_path / "SOURCE.md").write_text("## Published reference numbers\nNone yet.\n")
+    assert report.references(tmp_path) is None

@@ -87,8 +87,8 @@ def machine() -> str:
 
 
 def references(origin: Path) -> str | None:
-    """The published reference numbers of the dataset: from the line naming them in SOURCE.md to the end of the
-    table that follows it."""
+    """The published reference numbers of the dataset: from the line naming them in SOURCE.md (a heading becomes
+    plain text) to the last table before the next heading, each table set off by a blank line; None without one."""
     path = origin / "SOURCE.md"
     if not path.exists():
         return None
@@ -96,11 +96,16 @@ def references(origin: Path) -> str | None:
     start = next((n for n, line in enumerate(lines) if "reference numbers" in line.lower()), None)
     if start is None:
         return None
-    first = start + 1 + (start + 1 < len(lines) and not lines[start + 1].strip())
-    end = first
-    while end < len(lines) and lines[end].startswith("|"):
-        end += 1
-    return "\n\n".join([lines[start], *(["\n".join(lines[first:end])] if end > first else [])])
+    stop = next((n for n in range(start + 1, len(lines)) if lines[n].startswith("#")), len(lines))
+    last_row = max((n for n in range(start + 1, stop) if lines[n].startswith("|")), default=None)
+    if last_row is None:
+        return None
+    quoted = [lines[start].lstrip("#").strip()]
+    for line in lines[start + 1:last_row + 1]:
+        if line.startswith("|") and quoted[-1] and not quoted[-1].startswith("|"):
+            quoted.append("")
+        quoted.append(line)
+    return "\n".join(quoted)
 
 
 def section(key: str, title: str, body: str) -> str:

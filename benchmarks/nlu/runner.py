@@ -189,7 +189,8 @@ def operating_points(gold: Sequence[str | None], test: Sequence[tuple[str | None
     `test` and `validation` hold each message's best (label, confidence), None for out of scope."""
     scores = {"in_scope_accuracy_any": metrics.in_scope_accuracy(gold, metrics.declined_below(test, 0.0))}
     for suffix, threshold in (("tuned", metrics.balanced_threshold(validation_gold, validation)),
-                              ("at_recall", metrics.threshold_for_recall(validation_gold, validation, OOS_RECALL_TARGET)),
+                              ("at_recall",
+                               metrics.threshold_for_recall(validation_gold, validation, OOS_RECALL_TARGET)),
                               ("at_accuracy",
                                metrics.threshold_for_accuracy(validation_gold, validation, IN_SCOPE_TARGET))):
         predicted = metrics.declined_below(test, threshold)

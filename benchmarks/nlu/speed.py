@@ -76,10 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     key = f"nlu-speed-{device.split(':')[0]}{args.threads if threads else ''}-{args.examples.stem}"
     body = "\n\n".join([f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {report.machine()}.",
                         f"Command: `{command}`", table,
-                        "Fine-tuning alone (`train_joint`, early stopping on a held-out 10 %), no Rasa; compare "
-                        "the same examples across machines for the GPU speed-up."])
-    report.write_section(args.out, key, report.section(key, f"NLU training speed: {args.examples.stem} on {device}{threads}",
-                                                         body))
+                        "Fine-tuning alone (`train_joint`, early stopping on a held-out 10 %), no Rasa. The GPU "
+                        "speed-up is the ratio to a CPU run of the same examples on the same machine at the same "
+                        "time (`benchmarks/gpu_checks.sh` runs both)."])
+    title = f"NLU training speed: {args.examples.stem} on {device}{threads}"
+    report.write_section(args.out, key, report.section(key, title, body))
     return 0
 
 

@@ -103,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     tables = (_table(rows_full, FULL_COLUMNS, seconds), _table(rows_sampled, SAMPLED_COLUMNS))
     print("\nFull ranking\n" + tables[0] + "\n\n99 sampled negatives\n" + tables[1])
     smoke = args.limit_users is not None
-    key = f"recommend-{args.data.stem.lower()}" + ("-smoke" if smoke else "")
+    accelerator = "" if fitted.device == "cpu" else fitted.device.split(":")[0]  # beside the CPU result, not over it
+    key = (f"recommend-{args.data.stem.lower()}" + (f"-{accelerator}" if accelerator else "")
+           + ("-smoke" if smoke else ""))
     command = "python -m benchmarks.recommend " + shlex.join(sys.argv[1:] if argv is None else argv)
     body = "\n".join([
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {report.machine()}, training on "
@@ -122,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     published = report.references(args.data.parent)
     if published:
         body += "\n\nQuoted from the dataset's SOURCE.md (published, not measured here):\n\n" + published
-    title = f"Recommender: {args.data.stem}" + (" (smoke run on a subset, not a result)" if smoke else "")
+    title = (f"Recommender: {args.data.stem}" + (f" on {accelerator}" if accelerator else "")
+             + (" (smoke run on a subset, not a result)" if smoke else ""))
     report.write_section(args.out, key, report.section(key, title, body))
     print(f"\nWritten to {args.out} (section {key})")
     return 0

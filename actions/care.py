@@ -19,9 +19,9 @@ from actions.actions import (HANDOFF_BUTTON, ActionCompareProducts, ActionProduc
                              before_latest_message, focus_product, follow_up_topic, hand_over, last_bot_message,
                              names_products, send_answer, shop)
 from assistant.dialogue import care
-from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money, the
+from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money, only_english, the
 from assistant.dialogue.references import asks_extreme, resolve
-from assistant.nlu.signals import MAX_MESSAGE_CHARS, too_long
+from assistant.nlu.signals import MAX_MESSAGE_CHARS, foreign_language, too_long
 from assistant.search.query import ENTITY_KINDS, PRICE_ENTITIES
 from assistant.store import feedback, orders, returns
 from assistant.store.cart import load_cart
@@ -684,6 +684,11 @@ class ActionAnswerQuestion(Action):
                                           "plenty.", json_message={"type": "too_long", "length": len(text)})
             return []
         intent = _intent(tracker)
+        language = foreign_language(text) if intent in self.NOTHING_FOUND else None
+        if language:  # "¿dónde está mi pedido?": the NLU knows English only, so say so, in their language too
+            dispatcher.utter_message(text=only_english(language),
+                                     json_message={"type": "other_language", "language": language})
+            return []
         shop_action = _plain_shop_turn(tracker, intent, text)
         if shop_action is not None:
             return await shop_action.run(dispatcher, tracker, domain)

@@ -569,6 +569,28 @@ def test_a_message_over_the_length_limit_is_asked_to_be_shorter(monkeypatch):
     assert "too long" in message["text"] and message["custom"]["type"] == "too_long"
 
 
+@pytest.mark.parametrize("text, intent, language, words", [
+    ("¿Dónde está mi pedido?", "nlu_fallback", "es", "solo puedo atender en inglés"),
+    ("Où est ma commande ?", "out_of_scope", "fr", "qu'en anglais"),
+])
+def test_a_message_in_another_language_is_told_we_speak_english_in_that_language_too(text, intent, language, words,
+                                                                                     monkeypatch):
+    from actions.care import ActionAnswerQuestion
+
+    [message] = _run(ActionAnswerQuestion(), _tracker(text, intent), monkeypatch)
+    assert message["custom"] == {"type": "other_language", "language": language}
+    assert "only chat in English" in message["text"] and words in message["text"]
+    assert "support@harborlane.example" in message["text"]
+
+
+def test_an_english_message_the_nlu_could_not_place_still_gets_the_rephrase_reply(monkeypatch):
+    from actions.care import ActionAnswerQuestion
+    from assistant.dialogue.render import NOT_UNDERSTOOD
+
+    [message] = _run(ActionAnswerQuestion(), _tracker("blorp the flange quickly", "nlu_fallback"), monkeypatch)
+    assert message["text"] == NOT_UNDERSTOOD
+
+
 @pytest.mark.parametrize("text, intent, fact", [
     ("can I return an opened moisturizer?", "return_request", "Opened skincare products cannot be returned"),
     ("I placed an order 3 hours ago, can I still change it?", "cancel_order", "within 1 hour"),

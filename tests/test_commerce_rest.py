@@ -292,6 +292,12 @@ def test_thumbs_up_on_an_answer_is_stored(bot):
     assert rows and rows[0][:2] == ("up", "answer") and "business days" in rows[0][2]
 
 
+def test_a_message_in_spanish_is_told_we_chat_in_english_and_in_spanish(bot):
+    reply = bot.say("hablante", "¿Dónde está mi pedido?")
+    assert payload(reply, "other_language")["language"] == "es"
+    assert any("solo puedo atender en inglés" in m.get("text", "") for m in reply), reply
+
+
 def test_an_overlong_message_is_asked_to_be_shorter_and_changes_nothing(bot):
     reply = bot.say("long-winded", "please add the first one to my cart " * 40)
     assert payload(reply, "too_long")["length"] > 1000

@@ -10,6 +10,7 @@ from typing import Any
 
 from assistant.search.query import weight_words
 from assistant.store.cart import Cart
+from assistant.store.handoff import CLOSES, OPENS, SUPPORT_EMAIL, SUPPORT_HOURS
 
 _UNITS = {
     "g": "g", "kg": "kg", "h": "hours", "l": "L", "ml": "ml", "oz": "oz", "in": "in", "mm": "mm", "ft": "ft",
@@ -24,6 +25,27 @@ NOT_UNDERSTOOD = ("Sorry, I didn't catch that. You can ask me things like \"red 
 OUT_OF_SCOPE = ("Sorry, that's outside what I can help with. I can find products, compare them, manage your cart and "
                 "answer questions about our store's shipping, returns and other policies. Say \"human\" to reach "
                 "our team.")
+# To a message in another language (assistant.nlu.signals.foreign_language): English first, then the same in the
+# shopper's language, so that they know where they stand and where a person can help.
+_ONLY_ENGLISH = {
+    "en": f"Sorry, I can only chat in English for now. Our support team can help, {SUPPORT_HOURS}, or by email at "
+          f"{SUPPORT_EMAIL}: say \"human\" and I'll hand you over.",
+    "es": f"Lo siento, por ahora solo puedo atender en inglés. Nuestro equipo de soporte atiende de lunes a viernes, "
+          f"de {OPENS} a {CLOSES} h (hora del Este), o por correo en {SUPPORT_EMAIL}.",
+    "fr": f"Désolé, pour l'instant je ne peux répondre qu'en anglais. Notre équipe répond du lundi au vendredi, de "
+          f"{OPENS} h à {CLOSES} h (heure de l'Est), ou par courriel à {SUPPORT_EMAIL}.",
+    "de": f"Entschuldigung, ich kann im Moment nur auf Englisch helfen. Unser Support-Team ist Montag bis Freitag von "
+          f"{OPENS} bis {CLOSES} Uhr (Eastern Time) erreichbar, oder per E-Mail an {SUPPORT_EMAIL}.",
+    "pt": f"Desculpe, por enquanto só consigo atender em inglês. Nossa equipe de suporte atende de segunda a sexta, "
+          f"das {OPENS}h às {CLOSES}h (horário do Leste), ou pelo e-mail {SUPPORT_EMAIL}.",
+    "it": f"Mi dispiace, per ora posso rispondere solo in inglese. Il nostro team di assistenza risponde dal lunedì al "
+          f"venerdì, dalle {OPENS} alle {CLOSES} (ora della costa est), o via email a {SUPPORT_EMAIL}.",
+}
+
+
+def only_english(language: str) -> str:
+    """The reply to a message in `language` (ISO 639-1): the English sentence, and its translation when we have one."""
+    return "\n\n".join(dict.fromkeys([_ONLY_ENGLISH["en"], _ONLY_ENGLISH.get(language, _ONLY_ENGLISH["en"])]))
 
 
 # Quick replies under answers and recommendations; the payload skips the NLU (Rasa parses "/intent{...}").

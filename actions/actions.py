@@ -391,7 +391,7 @@ def _cart_item_slots(tracker: Tracker) -> dict[str, Any]:
 
 def _needs_choice(product: dict, slots: dict[str, Any]) -> bool:
     """Whether the variant form would have to ask this item's size or colour."""
-    needs_size, needs_color = shop().variant_needs(product)
+    needs_size, needs_color = shop().variant_needs(product, slots["size"])
     return (needs_size and not slots["size"]) or (needs_color and not slots["color"])
 
 
@@ -438,7 +438,7 @@ class ValidateVariantForm(FormValidationAction):
         product = shop().product(product_id, with_reviews=False) if product_id else None
         if product is None:
             return ["pending_product"]
-        needs_size, needs_color = shop().variant_needs(product)
+        needs_size, needs_color = shop().variant_needs(product, tracker.get_slot("size"))
         return ["pending_product"] + (["size"] if needs_size else []) + (["color"] if needs_color else [])
 
     async def extract_pending_product(self, dispatcher: CollectingDispatcher, tracker: Tracker,

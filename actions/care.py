@@ -659,6 +659,13 @@ def _narrows_the_search(tracker: Tracker) -> bool:
 
 
 PRODUCT_ASK_WORDS = 12  # "do you have the Osprey Outpost 3?" is 7
+_SEARCH_INTENTS = frozenset({"search_products", "refine_search"})
+
+
+def _leans_to_search(tracker: Tracker) -> bool:
+    """Whether the intent the NLU ranked first, before the fallback threshold stepped in, was a search."""
+    ranking = [r.get("name") for r in tracker.latest_message.get("intent_ranking") or []]
+    return next((name for name in ranking if name != "nlu_fallback"), None) in _SEARCH_INTENTS
 
 
 class ActionAnswerQuestion(Action):
@@ -708,9 +715,10 @@ class ActionAnswerQuestion(Action):
                  or follow_up_topic(tracker, text))
         answer = await ask_knowledge(text, focus_product(tracker), topic=topic)
         if (answer.kind == "unknown" and intent == "nlu_fallback" and len(text.split()) <= PRODUCT_ASK_WORDS
-                and names_products(text, entities, brands_only=True)):
-            # "do you have the Osprey Outpost 3?": a product name the NLU did not place, and no store question. A
-            # long message naming a brand is a story or an attempt to steer ("[pricing API] ... the Big Agnes
-            # Pinnacle Pro for $0"), not a search.
+                and names_products(text, entities, brands_only=not _leans_to_search(tracker))):
+            # "do you have the Osprey Outpost 3?": a product name the NLU did not place, and no store question;
+            # "what about sleeping bags rated below freezing": a kind of product, and the NLU's best guess was a
+            # search it was not sure enough of. A long message naming a brand is a story or an attempt to steer
+            # ("[pricing API] ... the Big Agnes Pinnacle Pro for $0"), not a search.
             return await ActionSearchProducts().run(dispatcher, tracker, domain)
         return send_answer(dispatcher, tracker, answer, unknown_text=self.NOTHING_FOUND.get(intent))

@@ -413,6 +413,37 @@ def test_adding_a_size_of_the_product_just_discussed_adds_that_product(shop, mon
     assert {e["name"]: e["value"] for e in events}["pending_product"] is None
 
 
+def test_no_colour_question_when_the_chosen_size_comes_in_one_colour(shop, monkeypatch):
+    """A boot in black and brown with only black left in 7.5: "which colour? Available: black." is a needless
+    question; the form asks it only where the size leaves a choice, and the add takes the one in stock."""
+    import asyncio
+
+    from actions.actions import ValidateVariantForm
+
+    def colours(product_id: str, size: str) -> set[str]:
+        return {v["color"] for v in shop.available(product_id, size=size) if v["color"]}
+
+    product_id, size, choice = next(
+        (row[0], single, several) for row in shop.catalog.execute("SELECT id FROM products")
+        for sizes in [sorted({v["size"] for v in shop.available(row[0]) if v["size"]})]
+        for single in sizes if len(colours(row[0], single)) == 1
+        for several in sizes if len(colours(row[0], several)) > 1)
+    assert shop.variant_needs(shop.product(product_id)) == (True, True)
+    assert shop.variant_needs(shop.product(product_id), size) == (True, False)
+    monkeypatch.setattr("actions.actions.shop", lambda: shop)
+
+    def required(slots: dict) -> list[str]:
+        tracker = _tracker("add it", "add_to_cart", {"pending_product": product_id, **slots})
+        return asyncio.run(ValidateVariantForm().required_slots([], None, tracker, {}))
+
+    assert required({"size": size}) == ["pending_product", "size"]
+    assert required({"size": choice}) == ["pending_product", "size", "color"]
+    assert required({}) == ["pending_product", "size", "color"]
+    added = shop.add_to_cart("one-colour", product_id, size=size)
+    assert [(line.size, line.color) for line in shop.cart("one-colour").lines] == [(size, *colours(product_id, size))]
+    assert "Sorry" not in added.text
+
+
 @pytest.mark.parametrize("kind", ["kitchen knives", "sunscreen"])
 def test_adding_several_products_at_once_loses_none(shop, monkeypatch, kind):
     """"add the first three" added only the first. Products with nothing to choose go in at once; the variant form
@@ -581,6 +612,22 @@ def test_a_message_in_another_language_is_told_we_speak_english_in_that_language
     assert message["custom"] == {"type": "other_language", "language": language}
     assert "only chat in English" in message["text"] and words in message["text"]
     assert "support@harborlane.example" in message["text"]
+
+
+@pytest.mark.parametrize("runner_up, searched", [("search_products", True), ("order_status", False)])
+def test_a_kind_of_product_the_nlu_almost_read_as_a_search_is_searched(runner_up, searched, monkeypatch):
+    """"what about sleeping bags rated below freezing": search 0.47 against the fallback threshold of 0.5."""
+    from actions.care import ActionAnswerQuestion
+
+    tracker = _tracker("what about sleeping bags rated below freezing", "nlu_fallback")
+    tracker.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.5},
+                                                {"name": runner_up, "confidence": 0.47}]
+    tracker.latest_message["entities"] = [{"entity": "category", "value": "sleeping bags", "start": 11, "end": 24}]
+    messages = _run(ActionAnswerQuestion(), tracker, monkeypatch)
+    lists = [m["custom"] for m in messages if (m.get("custom") or {}).get("type") == "product_list"]
+    assert bool(lists) == searched
+    if searched:
+        assert {p["category"] for p in lists[0]["products"]} == {"sleeping bags"}
 
 
 def test_an_english_message_the_nlu_could_not_place_still_gets_the_rephrase_reply(monkeypatch):

@@ -111,3 +111,13 @@ def test_every_comparison_word_has_a_figure_for_its_verdict():
     from assistant.dialogue.render import _VERDICT_FIGURES
 
     assert {word for _, _, word in _EXTREMES} == set(_VERDICT_FIGURES)
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("what's the cheapest one?", True), ("which is the best-rated?", True), ("the LIGHTEST please", True),
+    ("like the first one but lighter", False), ("anything cheaper?", False), ("show me tents", False),
+])
+def test_a_superlative_asks_which_product_a_comparative_does_not(text, asked):
+    from assistant.dialogue.references import asks_superlative
+
+    assert asks_superlative(text) == asked

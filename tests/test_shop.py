@@ -256,6 +256,19 @@ def test_recommendations_exclude_the_cart_and_explain_themselves(shop: Shop):
     assert {c["category"] for c in complements.payload["products"]} <= {"sleeping bags", "backpacks", "water bottles"}
 
 
+def test_the_cheapest_one_asked_as_a_recommendation_names_the_cheapest_of_the_list_shown(shop: Shop):
+    """"what's the cheapest one?" after recommendations is read as `recommend`: it asks which of those, not for
+    products similar to it."""
+    state = shop.recommend("what goes with the first one", [],
+                           shop.search("tents", [], ConversationState()).state, "conv-cheap").state
+    cheapest = min(shop.products(state.shown), key=lambda p: p["final_price"])
+    reply = shop.recommend("what's the cheapest one?", [], state, "conv-cheap")
+    assert f"Cheapest: {cheapest['title']}" in reply.text and "Similar to" not in reply.text
+    assert reply.state.focus == cheapest["id"]
+    similar = shop.recommend("anything similar to the cheapest one?", [], state, "conv-cheap")
+    assert similar.payload["type"] == "recommendations"  # a similarity cue still asks for recommendations
+
+
 def test_checkout_summary_never_asks_for_payment(shop: Shop):
     assert "empty" in shop.checkout_summary("conv-6").text
     product_id = shop.search("kitchen knives", [], ConversationState()).state.shown[0]

@@ -41,6 +41,16 @@ _PICKS_ONE = re.compile(r"\bthe (?:\w+ ){0,2}?(?:one|item|option|pick|pair)\b|\b
                         r"pric|better|best|higher|highest|top|light)\w*(?:[- ]rated)?\s*[?.!]?$")
 
 
+_SUPERLATIVE = re.compile(r"\b(?:cheapest|least expensive|lowest priced|most expensive|priciest|"
+                          r"(?:best|highest|top)[- ]rated|best review(?:s|ed)|lightest)\b")
+
+
+def asks_superlative(text: str) -> bool:
+    """Whether the message asks which product is the cheapest, dearest, best rated or lightest: a question about
+    the products on the table, where a comparative may instead qualify a request ("like the first but lighter")."""
+    return bool(_SUPERLATIVE.search(" ".join(text.lower().split())))
+
+
 def asks_extreme(text: str) -> bool:
     """Whether the message asks for the cheapest, dearest, best rated or lightest of some products."""
     text = " ".join(text.lower().split())

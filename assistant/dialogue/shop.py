@@ -16,8 +16,8 @@ import sqlite_utils
 from assistant.catalog.build import open_catalog
 from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
-from assistant.dialogue.references import (about_the_shop, asks_extreme, extreme, pick_extreme, points_back,
-                                             resolve)
+from assistant.dialogue.references import (about_the_shop, asks_extreme, asks_superlative, extreme, pick_extreme,
+                                             points_back, resolve)
 from assistant.recommend import interactions
 from assistant.recommend.service import Candidate, Recommender, recommender_for
 from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
@@ -383,6 +383,10 @@ class Shop:
         lowered = text.lower()
         wants_complements = any(w in lowered for w in _COMPLEMENT_CUES)
         wants_similar = any(w in lowered for w in _SIMILAR_CUES)
+        if (asks_superlative(text) and not (wants_complements or wants_similar or said.category)
+                and len(state.compared or state.shown) >= 2):
+            # "what's the cheapest one?" after a list reads as a request for a pick, but asks which of those it is
+            return self.compare(text, entities, state, shopper=conversation_id)
         anchors = self.resolve_products(text, entities, state, product_id)
         if not anchors and state.focus and (wants_complements or wants_similar):
             anchors = [p for p in [self.product(state.focus)] if p]
@@ -503,11 +507,12 @@ class Shop:
         summary, payload = render.cart_summary(cart)
         return Reply(summary, payload, idle=not cart.lines and not about_the_shop(text, entities))
 
-    def variant_needs(self, product: dict) -> tuple[bool, bool]:
-        """(needs a size, needs a colour): asked only when the product really comes in several."""
+    def variant_needs(self, product: dict, size: str | None = None) -> tuple[bool, bool]:
+        """(needs a size, needs a colour): asked only when the product really comes in several - in `size`, once
+        that is chosen (a boot in black and brown with only black left in 7.5 needs no colour question)."""
         variants = [v for v in self.variants(product["id"]) if v["stock"] > 0]
         sizes = {v["size"] for v in variants if v["size"]}
-        colors = {v["color"] for v in variants if v["color"]}
+        colors = {v["color"] for v in variants if v["color"] and (size is None or v["size"] == size)}
         return bool(sizes), len(colors) > 1
 
     def available(self, product_id: str, *, size: str | None = None, color: str | None = None) -> list[dict]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_TOKEN = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # "c'est" and "j'ai" stay one word
 MIN_WORDS = 3
 UPPER_SHARE = 0.8
 MAX_MESSAGE_CHARS = 1000

@@ -630,6 +630,17 @@ def test_a_kind_of_product_the_nlu_almost_read_as_a_search_is_searched(runner_up
         assert {p["category"] for p in lists[0]["products"]} == {"sleeping bags"}
 
 
+@pytest.mark.parametrize("text, intent", [("what kind of products do you have?", "recommend"),
+                                          ("do you sell anything for the kitchen?", "nlu_fallback")])
+def test_what_the_store_sells_is_answered_from_its_range(text, intent, monkeypatch):
+    from actions.actions import ActionRecommend
+    from actions.care import ActionAnswerQuestion
+
+    action = ActionRecommend() if intent == "recommend" else ActionAnswerQuestion()
+    [message] = [m for m in _run(action, _tracker(text, intent), monkeypatch) if m.get("text")]
+    assert "coffee makers and kitchen knives" in message["text"] and "(from: What we sell)" in message["text"]
+
+
 def test_an_english_message_the_nlu_could_not_place_still_gets_the_rephrase_reply(monkeypatch):
     from actions.care import ActionAnswerQuestion
     from assistant.dialogue.render import NOT_UNDERSTOOD

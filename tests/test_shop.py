@@ -269,6 +269,19 @@ def test_the_cheapest_one_asked_as_a_recommendation_names_the_cheapest_of_the_li
     assert similar.payload["type"] == "recommendations"  # a similarity cue still asks for recommendations
 
 
+@pytest.mark.parametrize("text", ["what's popular right now?", "best sellers?", "what is trending these days"])
+def test_asking_what_is_popular_gets_the_popular_picks_not_a_search_for_its_other_words(shop: Shop, text):
+    reply = shop.recommend(text, [], ConversationState(), "conv-popular")
+    assert reply.text.startswith("Popular right now:") and not reply.idle
+    assert reply.payload["products"]
+
+
+def test_a_recommendation_nobody_asked_for_leaves_the_question_to_the_knowledge(shop: Shop):
+    """"what kind of products do you have?" read as `recommend`: the popular list is only the fallback."""
+    assert shop.recommend("what kind of products do you have?", [], ConversationState(), "conv-range").idle
+    assert not shop.recommend("recommend something", [], ConversationState(), "conv-range").idle
+
+
 def test_checkout_summary_never_asks_for_payment(shop: Shop):
     assert "empty" in shop.checkout_summary("conv-6").text
     product_id = shop.search("kitchen knives", [], ConversationState()).state.shown[0]

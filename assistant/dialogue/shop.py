@@ -38,6 +38,10 @@ _SIMILAR_CUES = ("similar", "like this", "like that", "like these", "like those"
                  "instead", "other options", "something else")
 # Words that ask for a recommendation rather than say what it is for ("recommend something for a rainy hike"),
 # beyond the filler words build_query already leaves out of the text ("something", "good", "gift", ...).
+# "what's popular right now?", "best sellers?": a request for what sells, whose other words ("right", "sellers")
+# are no topic to search for.
+_POPULAR_CUES = re.compile(r"\b(?:popular|trending|best[- ]?sell(?:er|ers|ing)|top sellers?|selling (?:well|fast)|"
+                           r"what (?:do )?(?:people|others|everyone|most people) (?:buy|get|like))\b")
 _ASKING_WORDS = frozenset({"recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions",
                            "idea", "ideas", "gifts", "present", "pick", "picks", "goes", "go", "pairs", "match",
                            "matches"})
@@ -390,7 +394,8 @@ class Shop:
         anchors = self.resolve_products(text, entities, state, product_id)
         if not anchors and state.focus and (wants_complements or wants_similar):
             anchors = [p for p in [self.product(state.focus)] if p]
-        topic = " ".join(w for w in said.text.split() if w not in _ASKING_WORDS)
+        wants_popular = _POPULAR_CUES.search(lowered) is not None
+        topic = "" if wants_popular else " ".join(w for w in said.text.split() if w not in _ASKING_WORDS)
         if not anchors and wants_complements and said.category:
             # "what goes with sunscreen?" names a kind, not a product: what goes with the best match for it
             best = search(self.catalog, dataclasses.replace(said, text=topic, offset=0), limit=1).products
@@ -430,8 +435,11 @@ class Shop:
         reply = self._recommendation_reply(picks, heading + (f" in {asked.category}:" if asked.category else ":"),
                                            state)
         # Unmatched words may be a store question read as a request ("spending $120 on a tent, what does that earn
-        # me in rewards points?"): unless they name a product, the knowledge may answer before the fallback list.
-        return dataclasses.replace(reply, idle=bool(topic) and not about_the_shop(text, entities))
+        # me in rewards points?"), and so may a message that asks for no picks at all ("what kind of products do you
+        # have?"): unless they name a product, the knowledge may answer before the fallback list.
+        asked_for_picks = wants_popular or not _ASKING_WORDS.isdisjoint(re.findall(r"[a-z]+", lowered))
+        return dataclasses.replace(reply, idle=(bool(topic) or not asked_for_picks)
+                                   and not about_the_shop(text, entities))
 
     def _for_topic(self, query: SearchQuery, exclude: set[str]) -> list[Candidate]:
         """Picks for what the shopper described in words: the best search matches for it within the message's

@@ -409,11 +409,16 @@ class ValidateOrderForm(FormValidationAction):
         text, entities = _message(tracker)
         lines = [{"id": str(i.line), "title": i.title, "brand": ""} for i in order.items]
         bare = text.strip().rstrip(".").lstrip("#")  # the list is numbered, so "2" means line 2
-        picked = ([bare] if bare.isdigit() else resolve(text, entities, lines, None).product_ids
+        referred = resolve(text, entities, lines, None)
+        # "it's too big" names no item: "it" is the only one, or none of several (not the first by default)
+        referred_ids = referred.product_ids if referred.how != "focus" or len(lines) == 1 else []
+        picked = ([bare] if bare.isdigit() else referred_ids
                   or [str(n) for n in returns.named_lines(text, order.items)])
+        reason = returns.parse_reason(text)  # "the shoes, they're too small": the next question answered too
+        said = {"return_reason": reason} if reason is not None else {}
         if len(picked) == 1:
-            return {"return_item": float(picked[0])}
-        return {"return_item": NO_SUCH_LINE} if _answering(tracker, "return_item") else {}
+            return {"return_item": float(picked[0]), **said}
+        return {"return_item": NO_SUCH_LINE, **said} if _answering(tracker, "return_item") else {}
 
     @_answers_only
     def validate_return_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,

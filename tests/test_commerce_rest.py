@@ -201,6 +201,16 @@ def test_a_final_sale_item_is_refused_when_picked_and_another_can_be_named_mid_w
     assert "RMA-100252-3" in done, done
 
 
+def test_it_among_several_items_picks_none_and_a_reason_said_with_the_item_is_kept(bot):
+    """"it's too big" at "which item?" with two items in the order: no item is guessed (it took the first), and the
+    reason said then is not asked again once the item is picked."""
+    assert "Which item" in _start_return(bot, "returner-7", "HL-100231", "alex.morgan@example.com")
+    again = text_of(bot.say("returner-7", "it's too big"))
+    assert "pick one of the items" in again and "reason" not in again
+    asked = text_of(bot.say("returner-7", "1"))  # left there: the other tests return this order's items
+    assert "unused" in asked and "reason" not in asked
+
+
 def test_a_return_request_that_names_the_item_and_the_reason_is_not_asked_them_again(bot):
     bot.say("returner-6", "I want to return the running shoes from order HL-100231, they're too small")
     asked = text_of(bot.say("returner-6", "alex.morgan@example.com"))

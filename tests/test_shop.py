@@ -282,6 +282,12 @@ def test_a_recommendation_nobody_asked_for_leaves_the_question_to_the_knowledge(
     assert not shop.recommend("recommend something", [], ConversationState(), "conv-range").idle
 
 
+def test_kids_is_not_dropped_from_a_search_the_store_has_nothing_for(shop: Shop):
+    """The store sells adult sizes only: "kids shoes" must not silently become "shoes"."""
+    reply = shop.search("do you have kids shoes?", [], ConversationState())
+    assert reply.text.startswith("Nothing matches all of") and "kids" in reply.text.splitlines()[0]
+
+
 def test_checkout_summary_never_asks_for_payment(shop: Shop):
     assert "empty" in shop.checkout_summary("conv-6").text
     product_id = shop.search("kitchen knives", [], ConversationState()).state.shown[0]

@@ -55,7 +55,7 @@ COMMON_WORDS = frozenset("""
 a about above after all also an and any anything are around as at available back bag be best better between
 big both brand but buy by can cheap cheaper cheapest colour color could deal deals do does dont else
 even expensive find fine for from get gift give go good great have help her here high him his how i if im in
-is it item items its just kind kids large less like little long look looking lot low make man many max me
+is it item items its just kind large less like little long look looking lot low make man many max me
 men mens might min more most much my need new nice no none not now of off old on one ones only or other our
 out over pair pairs perhaps please plus price prices pricey rated rating really sale same see show similar
 size sizes small so some something sort still stuff such than thanks that the their them then there these

@@ -405,6 +405,17 @@ def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):
     assert "Removed" in shop.change_quantity("conv-q", "set the first item to 0", []).text
 
 
+def test_a_quantity_for_a_product_not_in_the_cart_changes_nothing(shop: Shop):
+    """Only a knife in the cart: "change the coffee maker to 2" must not double the knife."""
+    knife = shop.search("kitchen knives", [], ConversationState()).state.shown[0]
+    shop.add_to_cart("conv-other", knife)
+    asked = shop.change_quantity("conv-other", "change the quantity of the coffee maker to 2", [])
+    assert "Which item" in asked.text and asked.payload["lines"][0]["quantity"] == 1
+    brand = shop.product(knife)["brand"]
+    assert shop.change_quantity("conv-other", f"make the {brand} one 2", []).payload["lines"][0]["quantity"] == 2
+    assert shop.change_quantity("conv-other", "change the knife to 3", []).payload["lines"][0]["quantity"] == 3
+
+
 @pytest.mark.parametrize("text", ["empty my cart", "clear the cart", "remove everything", "take it all out"])
 def test_emptying_the_cart_removes_every_line(shop: Shop, text: str):
     bottles = shop.search("water bottles", [], ConversationState()).state.shown

@@ -621,13 +621,22 @@ class Shop:
         if numbers:  # the new quantity is not a position: "make it 2" must not mean "the second item"
             text = text[:numbers[-1].start()] + text[numbers[-1].end():]
         entities = [e for e in entities if e.get("entity") != "quantity"]
-        targets = self._cart_targets(cart, text, entities) or ([cart.lines[0].product_id] if len(cart.lines) == 1
-                                                               else [])
+        targets = self._cart_targets(cart, text, entities)
+        if not targets and len(cart.lines) == 1 and not self._names_another_product(cart.lines[0], text, entities):
+            targets = [cart.lines[0].product_id]  # "make it 2": the only line
         summary, payload = render.cart_summary(cart)
         if quantity is None or len(targets) != 1:
             return Reply("Which item, and how many? Say e.g. \"make the first item 2\".\n" + summary, payload)
         line = next(l for l in cart.lines if l.product_id == targets[0])
         return self._set_quantity(conversation_id, cart, line, quantity)
+
+    def _names_another_product(self, line: carts.CartLine, text: str, entities: list[dict]) -> bool:
+        """Whether the message names a kind or brand of product the cart line is not ("change the coffee maker to 2"
+        with only a knife in the cart): then it does not mean that line."""
+        named = build_query(text, entities, self.vocab)
+        product = self.product(line.product_id, with_reviews=False) or {}
+        return ((named.category is not None and named.category != product.get("category"))
+                or (bool(named.brands) and product.get("brand") not in named.brands))
 
     def _set_quantity(self, conversation_id: str, cart: carts.Cart, line: carts.CartLine, quantity: int) -> Reply:
         try:

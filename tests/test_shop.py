@@ -405,6 +405,14 @@ def test_change_quantity_by_position_name_or_the_only_line(shop: Shop):
     assert "Removed" in shop.change_quantity("conv-q", "set the first item to 0", []).text
 
 
+def test_comparing_named_brands_with_nothing_shown_compares_the_best_of_each(shop: Shop):
+    reply = shop.compare("compare the Sony and Bose headphones", [], ConversationState())
+    cards = reply.payload["products"]
+    assert [c["brand"] for c in cards] == ["Sony", "Bose"] and {c["category"] for c in cards} == {"headphones"}
+    assert reply.state.compared == [c["id"] for c in cards]  # "which one is cheaper?" next asks of these two
+    assert "I need two or more" in shop.compare("compare them", [], ConversationState()).text
+
+
 def test_a_quantity_for_a_product_not_in_the_cart_changes_nothing(shop: Shop):
     """Only a knife in the cart: "change the coffee maker to 2" must not double the knife."""
     knife = shop.search("kitchen knives", [], ConversationState()).state.shown[0]

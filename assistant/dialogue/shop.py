@@ -351,6 +351,8 @@ class Shop:
         elif not found and len(on_table) >= 2:  # "which has the longer battery?": the comparison, else the first two
             found = self.products(state.compared or state.shown[:2])
         if len(found) < 2:
+            found = self._named_for_comparison(text, entities) or found
+        if len(found) < 2:
             return Reply("I need two or more products to compare: say e.g. \"compare the first two\" or "
                          "\"compare 1 and 3\" after a search.", idle=not about_the_shop(text, entities))
         found = found[:PAGE_SIZE]
@@ -629,6 +631,19 @@ class Shop:
             return Reply("Which item, and how many? Say e.g. \"make the first item 2\".\n" + summary, payload)
         line = next(l for l in cart.lines if l.product_id == targets[0])
         return self._set_quantity(conversation_id, cart, line, quantity)
+
+    def _named_for_comparison(self, text: str, entities: list[dict]) -> list[dict]:
+        """"compare the Sony and Bose headphones" with nothing on the table: the best match of each brand named, or
+        the best two of the kind named; none unless the message names two brands or a kind."""
+        named = build_query(text, entities, self.vocab)
+        if len(named.brands) < 2 and not named.category:
+            return []
+        query = dataclasses.replace(named, text="", offset=0)
+        if len(named.brands) < 2:
+            return self.products([p["id"] for p in search(self.catalog, query, limit=2).products])
+        best = [search(self.catalog, dataclasses.replace(query, brands=[brand]), limit=1).products
+                for brand in named.brands]
+        return self.products([hits[0]["id"] for hits in best if hits])
 
     def _names_another_product(self, line: carts.CartLine, text: str, entities: list[dict]) -> bool:
         """Whether the message names a kind or brand of product the cart line is not ("change the coffee maker to 2"

@@ -422,6 +422,10 @@ def test_a_quantity_for_a_product_not_in_the_cart_changes_nothing(shop: Shop):
     brand = shop.product(knife)["brand"]
     assert shop.change_quantity("conv-other", f"make the {brand} one 2", []).payload["lines"][0]["quantity"] == 2
     assert shop.change_quantity("conv-other", "change the knife to 3", []).payload["lines"][0]["quantity"] == 3
+    kept = shop.remove_from_cart("conv-other", "remove one of the coffee makers", [], ConversationState())
+    assert "Which item" in kept.text and kept.payload["lines"][0]["quantity"] == 3
+    assert shop.remove_from_cart("conv-other", "remove one of them", [],
+                                 ConversationState()).payload["lines"][0]["quantity"] == 2
 
 
 @pytest.mark.parametrize("text", ["empty my cart", "clear the cart", "remove everything", "take it all out"])

@@ -593,8 +593,8 @@ class Shop:
         if _WHOLE_CART.search(text) and not one_less:
             targets = [line.product_id for line in cart.lines]
         else:
-            targets = self._cart_targets(cart, text, entities) or ([cart.lines[0].product_id]
-                                                                   if one_less and len(cart.lines) == 1 else [])
+            targets = self._cart_targets(cart, text, entities) or (self._the_only_line(cart, text, entities)
+                                                                   if one_less else [])
         if not targets:
             summary, payload = render.cart_summary(cart)
             return Reply("Which item should I remove? Say e.g. \"remove the second item\".\n" + summary, payload)
@@ -623,9 +623,7 @@ class Shop:
         if numbers:  # the new quantity is not a position: "make it 2" must not mean "the second item"
             text = text[:numbers[-1].start()] + text[numbers[-1].end():]
         entities = [e for e in entities if e.get("entity") != "quantity"]
-        targets = self._cart_targets(cart, text, entities)
-        if not targets and len(cart.lines) == 1 and not self._names_another_product(cart.lines[0], text, entities):
-            targets = [cart.lines[0].product_id]  # "make it 2": the only line
+        targets = self._cart_targets(cart, text, entities) or self._the_only_line(cart, text, entities)
         summary, payload = render.cart_summary(cart)
         if quantity is None or len(targets) != 1:
             return Reply("Which item, and how many? Say e.g. \"make the first item 2\".\n" + summary, payload)
@@ -645,13 +643,18 @@ class Shop:
                 for brand in named.brands]
         return self.products([hits[0]["id"] for hits in best if hits])
 
-    def _names_another_product(self, line: carts.CartLine, text: str, entities: list[dict]) -> bool:
-        """Whether the message names a kind or brand of product the cart line is not ("change the coffee maker to 2"
-        with only a knife in the cart): then it does not mean that line."""
+    def _the_only_line(self, cart: carts.Cart, text: str, entities: list[dict]) -> list[str]:
+        """The cart's one line, for a message that points at none ("make it 2", "remove one of them"); nothing when
+        the cart has several, or when the message names a kind or brand the line is not ("change the coffee maker
+        to 2" with only a knife in the cart)."""
+        if len(cart.lines) != 1:
+            return []
         named = build_query(text, entities, self.vocab)
-        product = self.product(line.product_id, with_reviews=False) or {}
-        return ((named.category is not None and named.category != product.get("category"))
-                or (bool(named.brands) and product.get("brand") not in named.brands))
+        product = self.product(cart.lines[0].product_id, with_reviews=False) or {}
+        if ((named.category is not None and named.category != product.get("category"))
+                or (bool(named.brands) and product.get("brand") not in named.brands)):
+            return []
+        return [cart.lines[0].product_id]
 
     def _set_quantity(self, conversation_id: str, cart: carts.Cart, line: carts.CartLine, quantity: int) -> Reply:
         try:

@@ -437,3 +437,17 @@ def test_published_numbers_under_a_heading_quote_every_table_of_that_section(tmp
                                            "|---|---|\n| A | 0.01 |")
     (tmp_path / "SOURCE.md").write_text("## Published reference numbers\nNone yet.\n")
     assert report.references(tmp_path) is None
+
+
+def test_sweep_table_shows_the_benchmark_columns_it_has_scores_for_in_the_benchmark_format():
+    from assistant.nlu.training import TrainingReport
+    from benchmarks.nlu.sweep import Trial, table
+
+    fitted = TrainingReport(epochs_run=7, best_epoch=5, seconds=129.4)
+    trial = Trial({"learning_rate": 1e-4}, fitted, {"intent_accuracy": 0.785, "threshold_at_accuracy": 0.5123,
+                                                    "in_scope_accuracy_at_accuracy": 0.948})
+    head, rule, row = table([trial]).splitlines()
+    assert head == ("| settings | epochs (best) | train s | intent acc % | threshold for in-scope 95 % "
+                    "| in-scope acc % (in-scope 95 %) |")
+    assert rule.count("|") == head.count("|")
+    assert row == "| learning_rate=0.0001 | 7 (5) | 129 | 78.5 | 0.51 | 94.8 |"

@@ -49,7 +49,7 @@ def table(results: Sequence[PipelineResult]) -> str:
     columns = [c for c in COLUMNS if any(c[0] in r.scores for r in results)]
     lines = ["| pipeline | " + " | ".join(header for _, header, _ in columns) + " |",
              "|---|" + "---:|" * len(columns)]
-    lines += [f"| {r.name} | " + " | ".join(_cell(r.scores.get(key), style) for key, _, style in columns) + " |"
+    lines += [f"| {r.name} | " + " | ".join(cell(r.scores.get(key), style) for key, _, style in columns) + " |"
               for r in results]
     return "\n".join(lines)
 
@@ -64,12 +64,13 @@ def entity_table(results: Sequence[PipelineResult]) -> str:
              "|---|---:|" + "---:|" * len(shown)]
     for entity in types:
         support = max(r.entity_types.get(entity, (0.0, 0))[1] for r in shown)
-        cells = [_cell(r.entity_types[entity][0], "pct") if entity in r.entity_types else "-" for r in shown]
+        cells = [cell(r.entity_types[entity][0], "pct") if entity in r.entity_types else "-" for r in shown]
         lines.append(f"| {entity} | {support} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _cell(value: float | None, style: str) -> str:
+def cell(value: float | None, style: str) -> str:
+    """A score as the tables show it: a fraction as a percentage ("pct"), else with `style` decimals; "-" if none."""
     if value is None or math.isnan(value):
         return "-"
     return f"{100 * value:.1f}" if style == "pct" else f"{value:.{style}f}"

@@ -76,29 +76,23 @@ def _best(predictions: Sequence[Prediction]) -> list[tuple[str | None, float]]:
     return [(p.intent, p.confidence) for p in predictions]
 
 
-COLUMNS = (("intent_accuracy", "intent acc %"), ("entity_f1", "entity F1 %"),
-           ("in_scope_accuracy_any", "in-scope % (no threshold)"),
-           ("threshold_at_accuracy", "threshold for in-scope 95 %"), ("in_scope_accuracy_at_accuracy", "in-scope %"),
-           ("oos_recall_at_accuracy", "OOS recall %"), ("threshold_tuned", "balanced threshold"),
-           ("in_scope_accuracy_tuned", "in-scope %"), ("oos_recall_tuned", "OOS recall %"))
+# The benchmark table's columns (report.COLUMNS: header and format) that a settings sweep can fill.
+SHOWN = ("intent_accuracy", "entity_f1", "in_scope_accuracy_any", "threshold_at_accuracy",
+         "in_scope_accuracy_at_accuracy", "oos_recall_at_accuracy", "threshold_tuned", "in_scope_accuracy_tuned",
+         "oos_recall_tuned")
 
 
 def table(trials: Sequence[Trial]) -> str:
-    shown = [(key, title) for key, title in COLUMNS if any(key in t.scores for t in trials)]
-    head = ["settings", "epochs (best)", "train s", *(title for _, title in shown)]
+    shown = [column for column in report.COLUMNS
+             if column[0] in SHOWN and any(column[0] in t.scores for t in trials)]
+    head = ["settings", "epochs (best)", "train s", *(header for _, header, _ in shown)]
     rows = ["| " + " | ".join(head) + " |", "|---|---:|" + "---:|" * (len(head) - 2)]
     for trial in trials:
         cells = [", ".join(f"{k}={v}" for k, v in trial.settings.items()) or "defaults",
                  f"{trial.fitted.epochs_run} ({trial.fitted.best_epoch})", f"{trial.fitted.seconds:.0f}"]
-        cells += [_cell(key, trial.scores.get(key)) for key, _ in shown]
+        cells += [report.cell(trial.scores.get(key), style) for key, _, style in shown]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
-
-
-def _cell(key: str, value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.2f}" if key.startswith("threshold") else f"{100 * value:.1f}"
 
 
 def main(argv: Sequence[str] | None = None) -> list[Trial]:

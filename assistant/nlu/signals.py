@@ -63,7 +63,8 @@ _MARKS = {"¿": "es", "¡": "es", "ñ": "es", "ß": "de", "ç": "fr", "œ": "fr"
 
 def foreign_language(text: str) -> str | None:
     """The ISO 639-1 code of the language a message is plainly written in, when that is not English; else None."""
-    words = [word.lower() for word in _TOKEN.findall((text or "").replace("\u2019", "'"))]
+    lowered = (text or "").lower()
+    words = _TOKEN.findall(lowered.replace("\u2019", "'"))
     if not words:
         return None
     if len(words) <= 2 and words[0] in _ON_ITS_OWN:
@@ -71,7 +72,7 @@ def foreign_language(text: str) -> str | None:
     distinct = set(words)  # "la la la" is one word of Spanish, not three
     counts = {language: len(distinct & common) for language, common in _FOREIGN.items()}
     for mark, language in _MARKS.items():
-        if mark in text.lower():
+        if mark in lowered:
             counts[language] += 1
     language = max(counts, key=lambda name: counts[name])  # ties: the first listed
     english = len(distinct & _ENGLISH)

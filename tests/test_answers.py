@@ -179,6 +179,46 @@ def test_every_declared_question_finds_its_own_section() -> None:
             assert passage in [h.passage for h in retrieve(question, k=3)], (question, passage.id)
 
 
+DELIVERY_UNASKED = GIFT_WRAP.replace(
+    "<!-- topic: shipping; keywords: delivery -->\n",
+    "<!-- topic: shipping; keywords: delivery -->\n<!-- asked: how long does delivery take? -->\n"
+    "<!-- unasked: can I choose which courier delivers my parcel? | do you deliver to parcel lockers? -->\n")
+
+
+def test_a_section_declares_the_near_questions_it_leaves_unanswered_apart_from_its_text() -> None:
+    delivery = parse_markdown(DELIVERY_UNASKED, "p.md")[1]
+    assert delivery.unasked == ("can I choose which courier delivers my parcel?", "do you deliver to parcel lockers?")
+    assert delivery.text == "Standard delivery takes 3-5 business days."
+
+
+@pytest.mark.parametrize("question", ["can I pick the courier for my delivery?",
+                                      "will the delivery go to a parcel locker?"])
+def test_a_question_like_a_declared_unanswered_one_is_declined_not_quoted(question: str) -> None:
+    """Without the declaration the delivery section is quoted, which reads as an answer and is not one."""
+    declared = parse_markdown(DELIVERY_UNASKED, "p.md")
+    undeclared = parse_markdown(re.sub(r"<!-- unasked:.*?-->\n", "", DELIVERY_UNASKED, flags=re.DOTALL), "p.md")
+    assert Answerer(None, passages=undeclared).answer(question).sources == ("Delivery",)
+    assert Answerer(None, passages=declared).answer(question).text == UNKNOWN_REPLY
+
+
+def test_a_declared_unanswered_question_leaves_the_sections_own_questions_answered() -> None:
+    answer = Answerer(None, passages=parse_markdown(DELIVERY_UNASKED, "p.md")).answer("how many days is delivery?")
+    assert answer.sources == ("Delivery",) and "3-5 business days" in answer.text
+
+
+def test_a_declared_unanswered_question_leaves_the_product_in_focus_answerable() -> None:
+    product = {"id": "P1", "title": "Trail Tent", "description": "A two-person tent that ships with a courier bag."}
+    answer = Answerer(None, passages=parse_markdown(DELIVERY_UNASKED, "p.md")).answer(
+        "can I choose which courier delivers my parcel?", product)
+    assert answer.sources == ("Trail Tent: description",)
+
+
+def test_every_declared_unanswered_question_is_declined_by_the_store_knowledge() -> None:
+    for passage in store_passages():
+        for question in passage.unasked:
+            assert Answerer(None).answer(question).kind == "unknown", (question, passage.id)
+
+
 @pytest.mark.parametrize("question, found", [
     ("can I send it back?", True), ("can I send back boots?", True), ("send the whole thing back", False),
     ("back to send", False), ("do you sell backpacks?", False),

@@ -5,8 +5,10 @@ Each `## section` of a knowledge markdown file is one passage. A section may sta
 shoppers use that the policy prose does not) and the topic ties the passage to the NLU's `policy_topic`. A second
 comment `<!-- asked: can I send back boots I wore once? | ... -->` lists questions the section answers, phrased as
 shoppers phrase them: a question is compared with those as well as with the answer's text, because a question
-resembles another question far more than it resembles the statement that answers it. policies.md declares the
-store's own name once (`<!-- store name: Harbor Lane -->`), so that searching can leave it out of questions.
+resembles another question far more than it resembles the statement that answers it. A third comment
+`<!-- unasked: do you deliver to parcel lockers? | ... -->` lists questions near the section's topic that no
+section answers: a question closer to one of those than to anything the section answers is declined rather than
+answered with a quote that only sounds related. policies.md declares the store's own name once (`<!-- store name: Harbor Lane -->`), so that searching can leave it out of questions.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ KNOWLEDGE_FILES = {"policies.md": "{title}", "faq.md": "FAQ: {title}"}
 _HEADER = re.compile(r"^## (?P<title>.+)$", re.MULTILINE)
 _META = re.compile(r"<!--\s*topic:\s*(?P<topic>[\w_]+);\s*keywords:\s*(?P<keywords>.*?)\s*-->", re.DOTALL)
 _ASKED = re.compile(r"<!--\s*asked:\s*(?P<asked>.*?)\s*-->", re.DOTALL)
+_UNASKED = re.compile(r"<!--\s*unasked:\s*(?P<asked>.*?)\s*-->", re.DOTALL)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 
 
@@ -34,6 +37,7 @@ class Passage:
     topic: str = ""
     keywords: tuple[str, ...] = ()
     asked: tuple[str, ...] = ()  # questions the passage answers, in shoppers' words (searched, never quoted)
+    unasked: tuple[str, ...] = ()  # questions near its topic that it (and every other passage) leaves unanswered
 
     @property
     def sentences(self) -> list[str]:
@@ -66,17 +70,22 @@ def parse_markdown(markdown: str, file_name: str, source_format: str = "{title}"
     for i, header in enumerate(headers):
         end = headers[i + 1].start() if i + 1 < len(headers) else len(markdown)
         body = markdown[header.end():end]
-        meta, asked = _META.search(body), _ASKED.search(body)
+        meta, asked, unasked = _META.search(body), _ASKED.search(body), _UNASKED.search(body)
         title = header.group("title").strip()
         passages.append(Passage(
             id=f"{file_name}#{_slug(title)}",
             source=source_format.format(title=title),
-            text=" ".join(_ASKED.sub("", _META.sub("", body)).split()),
+            text=" ".join(_UNASKED.sub("", _ASKED.sub("", _META.sub("", body))).split()),
             topic=meta.group("topic") if meta else "",
             keywords=tuple(k.strip().lower() for k in meta.group("keywords").split(",") if k.strip()) if meta else (),
-            asked=tuple(" ".join(q.split()) for q in asked.group("asked").split("|") if q.strip()) if asked else (),
+            asked=_questions(asked),
+            unasked=_questions(unasked),
         ))
     return passages
+
+
+def _questions(comment: re.Match[str] | None) -> tuple[str, ...]:
+    return tuple(" ".join(q.split()) for q in comment.group("asked").split("|") if q.strip()) if comment else ()
 
 
 @lru_cache(maxsize=4)

@@ -3,7 +3,9 @@ reciprocal rank, with an absolute relevance test so "who won the game last night
 
 BM25 catches exact terms ("gift card", "HL-", "Alaska"); embeddings catch paraphrase ("send back" ~ "return").
 Rank fusion orders the pool, but ranks say nothing about whether the best passage is any good, so relevance is
-judged on the raw signals: cosine similarity, or a keyword phrase the passage declares for itself.
+judged on the raw signals: cosine similarity, or a keyword phrase the passage declares for itself. A question
+closest to one the knowledge declares it leaves unanswered ("do you deliver to parcel lockers?") finds nothing,
+however near the shipping section's text it is.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ ASKED_SIMILARITY = 0.60  # cosine to one of the questions a passage declares it 
 ASKED_KEYWORD_SIMILARITY = 0.50  # the same with one of the passage's keywords in the question
 FOCUS_SIMILARITY = 0.30  # the bar for the passages of the product the shopper is asking about ("is it warm?");
 # for those, a keyword ("weigh" for a weight spec) is enough on its own
+UNASKED_SIMILARITY = 0.70  # cosine to a question the knowledge declares it leaves unanswered, to decline ...
+UNASKED_MARGIN = 0.10  # ... when that is also this much closer than every question a passage declares it answers
 
 # A word as the knowledge is searched: letters, digits and "$", with inner hyphens and apostrophes ("e-gift",
 # "don't"); the answerer cuts product names from questions with the same pattern.
@@ -112,9 +116,12 @@ class Hit:
     focus: bool = False  # the passage is about the product in the conversation's focus
     topical: bool = False  # the passage has the topic the NLU recognised in the message
     asked: float = 0.0  # cosine between the question and the closest question the passage declares it answers
+    declined: bool = False  # the question is one the store's knowledge declares unanswered (`unanswered`)
 
     @property
     def relevant(self) -> bool:
+        if self.declined:
+            return False
         if self.topical or (self.focus and self.keyword):
             return True
         bar = FOCUS_SIMILARITY if self.focus else KEYWORD_SIMILARITY if self.keyword else MIN_SIMILARITY
@@ -187,10 +194,27 @@ def _similarity(passage: Passage, question: np.ndarray, vector_of: Mapping[str, 
     return float(closeness([vector_of[t] for t in texts], question).max())
 
 
-def _asked_similarity(passage: Passage, question: np.ndarray, vector_of: Mapping[str, np.ndarray]) -> float:
-    if not passage.asked:
+def _declared(questions: Sequence[str]) -> list[str]:
+    """A passage's declared questions read as the shopper's question is (`without_store_name`), so that "is the
+    warranty through Harbor Lane?" declared matches the same words asked."""
+    return [without_store_name(q) for q in questions]
+
+
+def _declared_similarity(declared: Sequence[str], question: np.ndarray, vector_of: Mapping[str, np.ndarray]) -> float:
+    """Cosine to the closest of a passage's declared questions (answered or unanswered)."""
+    if not declared:
         return 0.0
-    return float(closeness([vector_of[q] for q in passage.asked], question).max())
+    return float(closeness([vector_of[q] for q in _declared(declared)], question).max())
+
+
+def unanswered(asked: np.ndarray, unasked: np.ndarray) -> bool:
+    """Whether a question is one the knowledge says it leaves unanswered: close to one of the store's declared
+    unanswered questions ("can I choose the courier?") and clearly closer to it than to any question a passage
+    declares it answers. The shipping section is still the nearest text to "can I choose the courier?", and
+    quoting it would read as an answer; a person is more use. Similarity to the passages' own text is no guide
+    here: a near-topic question is close to it either way (benchmarks/answers, "declared unanswered questions")."""
+    best = float(unasked.max(initial=0.0))
+    return best >= UNASKED_SIMILARITY and best > float(asked.max(initial=0.0)) + UNASKED_MARGIN
 
 
 @lru_cache(maxsize=2048)
@@ -223,11 +247,15 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     searched = with_store_terms(question)
     bm25 = BM25([_words_of(p) for p in pool]).scores(words(searched))
     asks = views(question)
-    texts = [*asks, *(t for p in pool for t in (_searchable(p), *p.sentences, *p.asked))]
+    texts = [*asks, *(t for p in pool
+                      for t in (_searchable(p), *p.sentences, *_declared(p.asked), *_declared(p.unasked)))]
     vector_of = dict(zip(texts, vectors(texts)))  # one cache visit (and one batch for new texts) per question
     question_vector = np.stack([vector_of[v] for v in asks])
     similarity = np.array([_similarity(p, question_vector, vector_of) for p in pool])
-    asked = np.array([_asked_similarity(p, question_vector, vector_of) for p in pool])
+    asked = np.array([_declared_similarity(p.asked, question_vector, vector_of) for p in pool])
+    unasked = np.array([_declared_similarity(p.unasked, question_vector, vector_of) for p in pool])
+    focus = len(pool) - len(extra)
+    declined = unanswered(asked[:focus], unasked[:focus])  # a product's own data is judged on its own
     padded = " " + " ".join(WORD.findall(searched.lower())) + " "
     keyword = [_has_keyword(p, padded) for p in pool]
     by_meaning = np.argsort(-np.maximum(similarity, asked), kind="stable")
@@ -238,12 +266,11 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     for rank, i in enumerate(by_words):
         if bm25[i] > 0:
             fused[i] += 1 / (RRF_K + rank + 1)
-    focus = len(pool) - len(extra)
 
     def ranked(topical: list[bool]) -> list[Hit]:
         boosted = fused + np.array(topical, dtype=float)  # above any rank-fusion score (at most 2 / 61)
         return [Hit(pool[i], float(boosted[i]), float(similarity[i]), float(bm25[i]), keyword[i], i >= focus,
-                    topical[i], float(asked[i]))
+                    topical[i], float(asked[i]), declined and i < focus)
                 for i in sorted(range(len(pool)), key=lambda i: -boosted[i])]
 
     hits = ranked([False] * len(pool))

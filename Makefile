@@ -32,7 +32,7 @@ actions: setup
 benchmark-nlu: setup  ## ours vs DIET: make benchmark-nlu DATA=project|DIR|FILE.json|FILE.csv ARGS="--oos-label oos"
 	$(VENV)/bin/python -m benchmarks.nlu --data $(or $(DATA),project) $(ARGS)
 
-benchmark-answers: setup  ## grounded answers: quoting vs SmolLM2 + guard on 156 written questions (ARGS="--modes ...")
+benchmark-answers: setup  ## grounded answers: quoting vs SmolLM2 + guard on the written question sets (ARGS="--modes ...")
 	$(VENV)/bin/python -m benchmarks.answers $(ARGS)
 
 benchmark-search-relevance: setup  ## NDCG@10 of hybrid vs full-text vs embedding search on the demo catalog

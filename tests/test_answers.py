@@ -206,11 +206,16 @@ def test_a_declared_unanswered_question_leaves_the_sections_own_questions_answer
     assert answer.sources == ("Delivery",) and "3-5 business days" in answer.text
 
 
-def test_a_declared_unanswered_question_leaves_the_product_in_focus_answerable() -> None:
-    product = {"id": "P1", "title": "Trail Tent", "description": "A two-person tent that ships with a courier bag."}
-    answer = Answerer(None, passages=parse_markdown(DELIVERY_UNASKED, "p.md")).answer(
-        "can I choose which courier delivers my parcel?", product)
-    assert answer.sources == ("Trail Tent: description",)
+def test_a_declared_unanswered_question_gets_the_product_in_focus_only_where_its_data_answers_it() -> None:
+    """After a product's details the focus bar is low ("is it warm?"); a question the store declares unanswered
+    must not fall through to whatever review sentence clears it."""
+    knowledge = parse_markdown(DELIVERY_UNASKED, "p.md")
+    answering = {"id": "P1", "title": "Trail Tent", "description": "You can pick the courier for this tent's delivery."}
+    unrelated = {"id": "P2", "title": "Trail Tent", "description": "A roomy two-person tent, easy to pitch.",
+                 "reviews": [{"text": "Shipping was fast and it came well packed."}]}
+    question = "can I pick the courier for my delivery?"
+    assert Answerer(None, passages=knowledge).answer(question, answering).sources == ("Trail Tent: description",)
+    assert Answerer(None, passages=knowledge).answer(question, unrelated).text == UNKNOWN_REPLY
 
 
 def test_every_declared_unanswered_question_is_declined_by_the_store_knowledge() -> None:

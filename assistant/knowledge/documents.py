@@ -8,7 +8,8 @@ shoppers phrase them: a question is compared with those as well as with the answ
 resembles another question far more than it resembles the statement that answers it. A third comment
 `<!-- unasked: do you deliver to parcel lockers? | ... -->` lists questions near the section's topic that no
 section answers: a question closer to one of those than to anything the section answers is declined rather than
-answered with a quote that only sounds related. policies.md declares the store's own name once (`<!-- store name: Harbor Lane -->`), so that searching can leave it out of questions.
+answered with a quote that only sounds related. policies.md declares the store's own name once
+(`<!-- store name: Harbor Lane -->`), so that searching can leave it out of questions.
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ KNOWLEDGE_FILES = {"policies.md": "{title}", "faq.md": "FAQ: {title}"}
 
 _HEADER = re.compile(r"^## (?P<title>.+)$", re.MULTILINE)
 _META = re.compile(r"<!--\s*topic:\s*(?P<topic>[\w_]+);\s*keywords:\s*(?P<keywords>.*?)\s*-->", re.DOTALL)
-_ASKED = re.compile(r"<!--\s*asked:\s*(?P<asked>.*?)\s*-->", re.DOTALL)
-_UNASKED = re.compile(r"<!--\s*unasked:\s*(?P<asked>.*?)\s*-->", re.DOTALL)
+_ASKED = re.compile(r"<!--\s*asked:\s*(?P<questions>.*?)\s*-->", re.DOTALL)
+_UNASKED = re.compile(r"<!--\s*unasked:\s*(?P<questions>.*?)\s*-->", re.DOTALL)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 
 
@@ -85,7 +86,8 @@ def parse_markdown(markdown: str, file_name: str, source_format: str = "{title}"
 
 
 def _questions(comment: re.Match[str] | None) -> tuple[str, ...]:
-    return tuple(" ".join(q.split()) for q in comment.group("asked").split("|") if q.strip()) if comment else ()
+    """The `|`-separated questions of an `asked` or `unasked` comment, each on one line."""
+    return tuple(" ".join(q.split()) for q in comment.group("questions").split("|") if q.strip()) if comment else ()
 
 
 @lru_cache(maxsize=4)

@@ -120,8 +120,8 @@ class Hit:
 
     @property
     def relevant(self) -> bool:
-        if self.declined:
-            return False
+        if self.declined:  # a store question: the product in focus counts only if its own text answers it outright
+            return self.focus and self.similarity >= MIN_SIMILARITY
         if self.topical or (self.focus and self.keyword):
             return True
         bar = FOCUS_SIMILARITY if self.focus else KEYWORD_SIMILARITY if self.keyword else MIN_SIMILARITY
@@ -255,7 +255,7 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     asked = np.array([_declared_similarity(p.asked, question_vector, vector_of) for p in pool])
     unasked = np.array([_declared_similarity(p.unasked, question_vector, vector_of) for p in pool])
     focus = len(pool) - len(extra)
-    declined = unanswered(asked[:focus], unasked[:focus])  # a product's own data is judged on its own
+    declined = unanswered(asked[:focus], unasked[:focus])
     padded = " " + " ".join(WORD.findall(searched.lower())) + " "
     keyword = [_has_keyword(p, padded) for p in pool]
     by_meaning = np.argsort(-np.maximum(similarity, asked), kind="stable")
@@ -270,7 +270,7 @@ def retrieve(question: str, k: int = 3, extra: Sequence[Passage] = (),
     def ranked(topical: list[bool]) -> list[Hit]:
         boosted = fused + np.array(topical, dtype=float)  # above any rank-fusion score (at most 2 / 61)
         return [Hit(pool[i], float(boosted[i]), float(similarity[i]), float(bm25[i]), keyword[i], i >= focus,
-                    topical[i], float(asked[i]), declined and i < focus)
+                    topical[i], float(asked[i]), declined)
                 for i in sorted(range(len(pool)), key=lambda i: -boosted[i])]
 
     hits = ranked([False] * len(pool))

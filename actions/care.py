@@ -23,7 +23,7 @@ from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE, money, only_
 from assistant.dialogue.references import asks_extreme, resolve
 from assistant.nlu.signals import MAX_MESSAGE_CHARS, foreign_language, too_long
 from assistant.search.query import ENTITY_KINDS, PRICE_ENTITIES
-from assistant.store import feedback, orders, returns
+from assistant.store import feedback, handoff, orders, returns
 from assistant.store.cart import load_cart
 
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -587,6 +587,11 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if (tracker.latest_message.get("metadata") or {}).get(handoff.TAKEN_BACK):  # "never mind" while waiting
+            closed = handoff.release(shop().store, tracker.sender_id)
+            dispatcher.utter_message(text=care.HANDOFF_TAKEN_BACK,
+                                     json_message={"type": "handoff_cancelled", "ticket_closed": closed})
+            return []
         if _intent(tracker) == "complain":
             if _confidence(tracker) < FRUSTRATION_CONFIDENCE:
                 dispatcher.utter_message(text=_UNSURE_COMPLAINT, buttons=[HANDOFF_BUTTON],

@@ -143,7 +143,10 @@ def _handoff_release(args: argparse.Namespace) -> int:
     url = f"{args.rasa.rstrip('/')}/conversations/{urllib.parse.quote(args.conversation_id, safe='')}/tracker/events"
     if args.token:
         url += "?" + urllib.parse.urlencode({"token": args.token})
-    request = urllib.request.Request(url, data=json.dumps({"event": "resume"}).encode(), method="POST",
+    # The shopper's messages while paused had no turn of their own: an action_listen closes them, or the next
+    # message matches no rule and the bot only listens.
+    events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+    request = urllib.request.Request(url, data=json.dumps(events).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=10):

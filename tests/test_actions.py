@@ -167,6 +167,26 @@ def test_asking_for_a_person_pauses_the_bot_only_while_an_agent_can_join(monkeyp
     assert ("join this chat" if support_open else "still here") in message["text"]
 
 
+def test_a_shopper_who_takes_back_a_handoff_gets_the_bot_back_and_the_ticket_closed(monkeypatch):
+    """channels.guarded sends "never mind" said while waiting for a person as /human_handoff with TAKEN_BACK in its
+    metadata: no new ticket, no pause, the open one closed."""
+    import actions.actions
+    import actions.care
+    from actions.care import ActionHandoff
+    from assistant.store.handoff import TAKEN_BACK
+
+    opened, released = [], []
+    monkeypatch.setattr(actions.actions.handoff, "open_ticket",
+                        lambda store, who, reason, said: opened.append(reason) or 7)
+    monkeypatch.setattr(actions.care.handoff, "release", lambda store, who: released.append(who) or True)
+    tracker = _tracker("/human_handoff", "human_handoff")
+    tracker.latest_message["metadata"] = {TAKEN_BACK: True}
+    [message], returned = _run_with_events(ActionHandoff(), tracker, monkeypatch, _EmptyShop())
+    assert message["custom"] == {"type": "handoff_cancelled", "ticket_closed": True}
+    assert "cancelled the request for a person" in message["text"]
+    assert released == ["someone"] and opened == [] and returned == []
+
+
 @pytest.mark.parametrize("confidence, handed_over", [(0.97, True), (0.56, False)])
 def test_only_a_clear_complaint_hands_over_for_frustration(monkeypatch, confidence, handed_over):
     """A question the model half-reads as a complaint ("is it worth it?" at 0.56) gets an apology and the choice,

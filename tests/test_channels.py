@@ -374,3 +374,14 @@ def test_the_same_id_on_each_channel_is_a_separate_conversation(live):
     assert tracker_texts(bot, "4242") == [("rest", "what's in my cart?")]
     assert tracker_texts(bot, "slack_4242") == [("slack", "hi")]
     assert tracker_texts(bot, "telegram_4242") == [("telegram", "hello")]
+
+
+@pytest.mark.parametrize("text, takes_back", [
+    ("never mind", True), ("Nevermind!", True), ("cancel", True), ("forget it, thanks", True),
+    ("I don't need a human anymore", True), ("no longer need an agent", True),
+    ("cancel my order", False), ("never mind the tent, show me boots", False), ("hello? anyone?", False),
+])
+def test_only_a_whole_message_that_takes_back_the_request_cancels_a_handoff(text: str, takes_back: bool) -> None:
+    from channels import takes_back_handoff
+
+    assert takes_back_handoff(text) is takes_back

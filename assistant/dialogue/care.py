@@ -14,6 +14,7 @@ NOT_FOUND = ("I couldn't find an order with that number and email address. Pleas
 LOCKED = (f"I can't check any more orders in this chat after {MAX_FAILED_LOOKUPS} unsuccessful attempts. A person "
           f"from our team can help: say \"human\", or write to {SUPPORT_EMAIL} ({SUPPORT_HOURS}).")
 BAD_EMAIL = "That doesn't look like an email address. Please type it like name@example.com."
+HANDOFF_TAKEN_BACK = "OK, I've cancelled the request for a person. What can I help you with?"
 # "I don't know my order number", "I lost the confirmation email", "where do I find the order number?"
 _PROOF = r"\b(?:number|confirmation|email|receipt)"
 _LOST_NUMBER = re.compile(r"\b(?:(?:don'?t|do not|didn'?t|can'?t|cannot|never) (?:know|have|remember|find|get|got|see|"

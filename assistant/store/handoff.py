@@ -1,7 +1,7 @@
 """Human handoff tickets: opened with the transcript, released by an agent; support hours decide what we promise.
 
 In support hours the bot stays quiet in a conversation with an open ticket (the Rasa action pauses it; the release
-command resumes it), so the shopper and the agent are not talked over. Outside them the agent answers by email and
+command, or the shopper saying "never mind", resumes it), so the shopper and the agent are not talked over. Outside them the agent answers by email and
 the bot keeps serving the chat.
 """
 from __future__ import annotations
@@ -20,6 +20,9 @@ OPENS, CLOSES = 9, 18  # Monday-Friday, Eastern Time (STORE.md)
 SUPPORT_HOURS = "Monday to Friday, 9 am to 6 pm Eastern Time"
 SUPPORT_EMAIL = "support@harborlane.example"
 REASONS = ("requested", "frustration", "fallbacks", "verification")
+# The message metadata (channels.guarded sets it) that turns a handoff request into taking one back: the shopper
+# said "never mind" while waiting for a person, and the ticket is closed as an agent's release would close it.
+TAKEN_BACK = "cancel_handoff"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ _CANCEL = re.compile(r"\bcancel", re.IGNORECASE)
 # handled by the forms themselves, because for a yes/no question it is the answer.
 _INTERRUPTIONS = frozenset({"human_handoff", "complain", "search_products", "recommend", "goodbye", "ask_policy",
                             "view_cart", "order_status", "cancel_order", "return_request"})
+# Pleasantries said while a form waits for a number or an email ("thx", "hi"): not a wrong answer, so the form asks
+# again without telling the shopper what an order number looks like.
+_SMALL_TALK = frozenset({"thanks", "greet"})
 _STOPPED = "stopped"
 NO_SUCH_LINE = 0.0  # an answer to "which item?" that names none (order lines count from 1)
 
@@ -385,7 +388,8 @@ class ValidateOrderForm(FormValidationAction):
                               domain: DomainDict) -> dict[str, Any]:
         number = orders.parse_order_number(str(value))
         if number is None:
-            dispatcher.utter_message(text="Order numbers look like HL-123456. Could you check yours?")
+            if _intent(tracker) not in _SMALL_TALK:
+                dispatcher.utter_message(text="Order numbers look like HL-123456. Could you check yours?")
             return {"order_number": None}
         if orders.parse_email(_message(tracker)[0]):  # both in one message: the email's validation checks the pair
             return {"order_number": number}
@@ -396,7 +400,8 @@ class ValidateOrderForm(FormValidationAction):
                              domain: DomainDict) -> dict[str, Any]:
         email = orders.parse_email(str(value))
         if email is None:
-            dispatcher.utter_message(text=care.BAD_EMAIL)
+            if _intent(tracker) not in _SMALL_TALK:
+                dispatcher.utter_message(text=care.BAD_EMAIL)
             return {"order_email": None}
         number = orders.parse_order_number(tracker.get_slot("order_number"))
         return self._check_pair(number, email, dispatcher, tracker)

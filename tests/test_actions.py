@@ -712,3 +712,19 @@ def test_a_warm_start_with_one_worker_finishes_warming_before_the_server_can_lis
     assert done.returncode == 0, done.stderr[-2000:]
     answerers, vectors = map(int, done.stdout.split()[-2:])
     assert answerers == 1 and vectors > 100  # the pipeline was built and the store's knowledge embedded
+
+
+@pytest.mark.parametrize("intent, corrected", [("thanks", False), ("greet", False), ("inform", True)])
+def test_a_pleasantry_while_the_order_form_waits_is_not_called_a_wrong_number(intent, corrected):
+    """"thx" while the form waits for the order number used to get "Order numbers look like HL-123456. Could you
+    check yours?"; it now only gets the question again (the form asks it), as a wrong number still gets the hint."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.care import ValidateOrderForm
+
+    form = ValidateOrderForm()
+    for slot, validate in (("order_number", form.validate_order_number), ("order_email", form.validate_order_email)):
+        dispatcher = CollectingDispatcher()
+        assert validate("invalid", dispatcher, _tracker("thx" if intent != "inform" else "12345", intent), {}) == \
+            {slot: None}
+        assert bool(dispatcher.messages) is corrected, (slot, dispatcher.messages)

@@ -194,13 +194,16 @@ def _similarity(passage: Passage, question: np.ndarray, vector_of: Mapping[str, 
     return float(closeness([vector_of[t] for t in texts], question).max())
 
 
-def _declared(questions: Sequence[str]) -> list[str]:
+@lru_cache(maxsize=1024)
+def _declared(questions: tuple[str, ...]) -> tuple[str, ...]:
     """A passage's declared questions read as the shopper's question is (`without_store_name`), so that "is the
-    warranty through Harbor Lane?" declared matches the same words asked."""
-    return [without_store_name(q) for q in questions]
+    warranty through Harbor Lane?" declared matches the same words asked. Cached: every question asked reads all
+    of them, and they only change with the knowledge files."""
+    return tuple(without_store_name(q) for q in questions)
 
 
-def _declared_similarity(declared: Sequence[str], question: np.ndarray, vector_of: Mapping[str, np.ndarray]) -> float:
+def _declared_similarity(declared: tuple[str, ...], question: np.ndarray,
+                         vector_of: Mapping[str, np.ndarray]) -> float:
     """Cosine to the closest of a passage's declared questions (answered or unanswered)."""
     if not declared:
         return 0.0

@@ -1,8 +1,8 @@
 """Human handoff tickets: opened with the transcript, released by an agent; support hours decide what we promise.
 
 In support hours the bot stays quiet in a conversation with an open ticket (the Rasa action pauses it; the release
-command, or the shopper saying "never mind", resumes it), so the shopper and the agent are not talked over. Outside them the agent answers by email and
-the bot keeps serving the chat.
+command, or the shopper saying "never mind", resumes it), so the shopper and the agent are not talked over.
+Outside them the agent answers by email and the bot keeps serving the chat.
 """
 from __future__ import annotations
 

@@ -395,35 +395,61 @@ def _needs_choice(product: dict, slots: dict[str, Any]) -> bool:
     return (needs_size and not slots["size"]) or (needs_color and not slots["color"])
 
 
+def _held_product(tracker: Tracker, items: list[tuple[dict, dict[str, Any]]]) -> dict | None:
+    """The product whose size or colour the variant form is still asking for, when this message asks to add
+    something else instead of answering ("which size for the jacket?" -> "add 2 kitchen knives")."""
+    held = tracker.get_slot("pending_product")
+    if (tracker.active_loop or {}).get("name") != "variant_form" or not held:
+        return None
+    if any(product["id"] == held for product, _ in items):
+        return None
+    return shop().product(held, with_reviews=False)
+
+
 class ActionPrepareCartItem(Action):
     """Start every add from a clean slate, so nothing from an earlier, abandoned add leaks into this one.
 
     Several products at once ("add the first two"): those with nothing to choose go straight into the cart, and
     the variant form asks about the first that needs a size or colour (or adds the last ready one, so its reply
-    shows the whole cart). Any others that need a choice are named, to be added one by one."""
+    shows the whole cart). Any others that need a choice are named, to be added one by one.
+
+    A new add while the form waits for another product's size or colour never drops that product unsaid: when
+    the new products need no choice they go straight in and the form asks its question again; otherwise the new
+    add takes over and the reply says which product was left out."""
 
     def name(self) -> str:
         return "action_prepare_cart_item"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         items = _cart_items(tracker)
+        held = _held_product(tracker, items)
+        waiting = [(product, slots) for product, slots in items if _needs_choice(product, slots)]
+        ready = [item for item in items if item not in waiting]
+        if held and items and not waiting:
+            dispatcher.utter_message(text="\n".join(self._add(tracker, ready)))
+            return []  # the held product's slots stay: the form asks for its size or colour again
+        notes = []
         if len(items) > 1:
-            waiting = [(product, slots) for product, slots in items if _needs_choice(product, slots)]
-            ready = [item for item in items if item not in waiting]
             pending = waiting[0] if waiting else ready.pop()
-            added = []
-            for _, slots in ready:
-                reply = shop().add_to_cart(tracker.sender_id, slots["pending_product"], size=slots["size"],
-                                           color=slots["color"], quantity=int(slots["quantity"] or 1))
-                added.append(reply.text.splitlines()[0])
             later = [the(product["title"]) for product, _ in waiting[1:]]
-            notes = added + ([f"Then I'll need a size or colour for {' and '.join(later)}: say \"add\" and its "
-                              f"number once this one is in."] if later else [])
-            if notes:
-                dispatcher.utter_message(text="\n".join(notes))
+            notes = self._add(tracker, ready) + ([f"Then I'll need a size or colour for {' and '.join(later)}: "
+                                                  f"say \"add\" and its number once this one is in."]
+                                                 if later else [])
             items = [pending]
+        if held:
+            notes.append(f"I've left {the(held['title'])} out of your cart for now, as it still needs a size or "
+                         "colour: ask to add it again when you want it.")
+        if notes:
+            dispatcher.utter_message(text="\n".join(notes))
         slots = items[0][1] if items else _NO_ITEM
         return [SlotSet(name, value) for name, value in slots.items()]
+
+    @staticmethod
+    def _add(tracker: Tracker, items: list[tuple[dict, dict[str, Any]]]) -> list[str]:
+        """Put products with nothing to choose straight into the cart; the first line of each reply."""
+        return [shop().add_to_cart(tracker.sender_id, slots["pending_product"], size=slots["size"],
+                                   color=slots["color"], quantity=int(slots["quantity"] or 1)).text.splitlines()[0]
+                for _, slots in items]
 
 
 class ValidateVariantForm(FormValidationAction):
@@ -450,6 +476,14 @@ class ValidateVariantForm(FormValidationAction):
         if latest_intent not in _PICKING_INTENTS and not _entity(tracker, "product_id"):
             return {}
         return _cart_item_slots(tracker) if _cart_item_slots(tracker)["pending_product"] else {}
+
+    async def extract_size(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> dict[str, Any]:
+        return _typed_choice(tracker, "size")
+
+    async def extract_color(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> dict[str, Any]:
+        return _typed_choice(tracker, "color")
 
     def validate_pending_product(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
@@ -483,6 +517,22 @@ class ValidateVariantForm(FormValidationAction):
         dispatcher.utter_message(text=f"It isn't in stock in {color}"
                                       f"{' in size ' + size if size else ''}. Available: {', '.join(colors)}.")
         return {"color": None}
+
+
+# Words around a bare answer to "which size?" or "which colour?" ("size L please", "I'll take the navy").
+_CHOICE_FILLER = re.compile(r"\b(?:size|colou?r|in|the|a|an|please|i'?ll take|i'?d like|i want|make it|go with)\b"
+                            r"|[^\w.\s-]", re.IGNORECASE)
+
+
+def _typed_choice(tracker: Tracker, kind: str) -> dict[str, Any]:
+    """The size or colour typed as the whole answer to the form's question for it ("L" to "which size? In stock:
+    S, M, L"): the NLU does not tag a lone letter as a size, and the answer used to get "Sorry, I didn't catch
+    that" and the same question again. An entity the NLU found is left to the slot's own mapping."""
+    if tracker.get_slot("requested_slot") != kind or _entity(tracker, kind):
+        return {}
+    said = " ".join(_CHOICE_FILLER.sub(" ", tracker.latest_message.get("text") or "").split())
+    value = shop().vocab.normalise(kind, said) if said and len(said.split()) <= 2 else None
+    return {kind: value} if value else {}
 
 
 def _size_key(size: str) -> tuple[int, float | str]:

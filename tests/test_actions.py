@@ -489,6 +489,77 @@ def test_adding_several_products_at_once_loses_none(shop, monkeypatch, kind):
         assert shop.product(later)["title"] in messages[-1]["text"]
 
 
+def _asking_size_of(product_id: str, text: str, shown: list[str]):
+    """A conversation where the variant form is asking for `product_id`'s size and the shopper says `text`."""
+    from rasa_sdk import Tracker
+
+    message = {"text": text, "intent": {"name": "add_to_cart", "confidence": 0.9}, "entities": []}
+    slots = {"pending_product": product_id, "requested_slot": "size", "shown_products": shown}
+    return Tracker(f"held-{product_id}-{text}", slots, message, [{"event": "user", "text": text}], False, None,
+                   {"name": "variant_form"}, "action_listen")
+
+
+@pytest.mark.parametrize("new_needs_a_choice", [False, True])
+def test_a_new_add_while_a_size_is_asked_never_drops_the_first_product_unsaid(shop, monkeypatch, new_needs_a_choice):
+    """"which size for the jacket?" -> "add the first one" (of another list) used to forget the jacket without a
+    word. A product with nothing to choose now goes straight in and the form asks the jacket's size again (its
+    slots untouched); one that needs a choice takes over, and the reply names the jacket it left out."""
+    from actions.actions import ActionPrepareCartItem
+    from assistant.dialogue.shop import ConversationState
+
+    def needs(product_id: str) -> bool:
+        return any(shop.variant_needs(shop.product(product_id)))
+
+    jackets = [i for i in shop.search("rain jackets", [], ConversationState()).state.shown if needs(i)]
+    knives = [i for i in shop.search("kitchen knives", [], ConversationState()).state.shown if not needs(i)]
+    held, new = jackets[0], (jackets[1] if new_needs_a_choice else knives[0])
+    tracker = _asking_size_of(held, "add the first one", [new])
+    messages, events = _run_with_events(ActionPrepareCartItem(), tracker, monkeypatch, shop)
+    in_cart = [line.product_id for line in shop.cart(tracker.sender_id).lines]
+    held_title = shop.product(held)["title"]
+    if new_needs_a_choice:
+        assert {e["name"]: e["value"] for e in events}["pending_product"] == new and in_cart == []
+        assert held_title in messages[-1]["text"] and "left" in messages[-1]["text"]
+    else:
+        assert events == [] and in_cart == [new]
+        assert messages[-1]["text"].startswith("Added") and held_title not in messages[-1]["text"]
+
+
+def test_a_new_add_with_no_form_waiting_mentions_nothing_left_out(shop, monkeypatch):
+    from actions.actions import ActionPrepareCartItem
+    from assistant.dialogue.shop import ConversationState
+
+    jackets = shop.search("rain jackets", [], ConversationState()).state.shown
+    tracker = _tracker("add the first one", "add_to_cart", {"shown_products": jackets, "pending_product": jackets[1]})
+    messages, events = _run_with_events(ActionPrepareCartItem(), tracker, monkeypatch, shop)
+    assert {e["name"]: e["value"] for e in events}["pending_product"] == jackets[0] and messages == []
+
+
+@pytest.mark.parametrize("text, requested, entity, expected", [
+    ("L", "size", None, {"size": "L"}),
+    ("size xl please", "size", None, {"size": "XL"}),
+    ("ok", "size", None, {}),
+    ("L", "color", None, {}),  # not what the form asked
+    ("large", "size", "L", {}),  # the NLU's entity fills the slot through its own mapping
+    ("add the red one to my cart please", "color", None, {}),  # more than a bare answer
+])
+def test_a_size_typed_as_the_whole_answer_fills_the_forms_question(shop, monkeypatch, text, requested, entity,
+                                                                   expected):
+    """"which size? In stock: S, M, L" -> "L" got "Sorry, I didn't catch that": the NLU tags no lone letter."""
+    import asyncio
+
+    from actions.actions import ValidateVariantForm
+
+    monkeypatch.setattr("actions.actions.shop", lambda: shop)
+    tracker = _asking_size_of("any", text, [])
+    tracker.slots["requested_slot"] = requested
+    if entity:
+        tracker.latest_message["entities"] = [{"entity": "size", "value": entity, "start": 0, "end": len(text)}]
+    form = ValidateVariantForm()
+    extract = form.extract_size if requested == "size" else form.extract_color
+    assert asyncio.run(extract(None, tracker, {})) == expected
+
+
 @pytest.mark.parametrize("text, intent", [("no", "deny"), ("ok sure", "affirm")])
 def test_a_bare_yes_or_no_that_nothing_asked_for_is_acknowledged(text, intent, monkeypatch):
     from actions.care import ActionAnswerQuestion

@@ -5,6 +5,7 @@ The action server's store is seeded with the demo orders (assistant/store/demo.p
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -84,6 +85,21 @@ def test_adding_a_kind_of_product_lists_it_and_a_position_picks_one(bot):
     assert listed and all(p["category"] == "yoga mats" for p in listed)
     picked = text_of(bot.say("adder", "the first one"))
     assert listed[0]["title"] in picked and "didn't catch" not in picked
+
+
+def test_a_size_typed_from_the_list_offered_is_taken_and_an_abandoned_add_is_named(bot):
+    """"Which size? In stock: S, M, L" -> "L" used to get "didn't catch that"; a new add instead of an answer used
+    to forget the first product without a word."""
+    shown = payload(bot.say("sizer", "show me rain jackets"), "product_list")["products"]
+    asked = text_of(bot.say("sizer", "add the second one"))
+    assert "Which size" in asked
+    switched = text_of(bot.say("sizer", "add the first one"))
+    assert shown[1]["title"] in switched and "out of your cart" in switched
+    offered = re.search(r"In stock: ([^.]+)\.", switched)
+    assert offered, switched
+    size = offered.group(1).split(", ")[-1]
+    cart = payload(bot.say("sizer", size), "cart")
+    assert [(line["product_id"], line["size"]) for line in cart["lines"]] == [(shown[0]["id"], size)]
 
 
 def test_saying_no_at_checkout_keeps_the_cart(bot):

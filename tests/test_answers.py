@@ -13,11 +13,11 @@ import pytest
 
 from assistant.dialogue.render import NOT_UNDERSTOOD
 from assistant.generate.answer import (SYSTEM_PROMPT, UNKNOWN_REPLY, Answerer, _draft_complete, _first_sentences,
-                                      looks_like_steering)
+                                      _second_source, looks_like_steering)
 from assistant.generate.backends import (BackendUnavailable, Completion, OpenAICompatible, WithFallback,
                                          backend_from_spec, bundled_smollm2)
 from assistant.generate.guard import check
-from assistant.knowledge.documents import (parse_markdown, parse_synonyms, product_passages, store_name,
+from assistant.knowledge.documents import (Passage, parse_markdown, parse_synonyms, product_passages, store_name,
                                            store_passages, store_synonyms)
 from assistant.knowledge.retrieval import _has_keyword, retrieve, with_store_terms, without_store_name
 from assistant.search import embeddings
@@ -638,3 +638,30 @@ def test_the_first_question_embeds_the_knowledge_in_one_batch(monkeypatch: pytes
     assert len(calls) == 1 and calls[0] > 100
     Answerer(None).answer("how long do refunds take?")
     assert len(calls) == 1  # everything cached
+
+
+def test_a_question_spanning_two_sections_is_answered_from_both_and_names_both() -> None:
+    """The shipping section is the closest text to "what does it cost to mail back...?", but the return fee is
+    the answer: the second section, nearly as close, is quoted after it, whole, with its own source."""
+    answer = Answerer(None).answer("what does it cost to mail back a sweater that just isn't for me?")
+    assert "$5.99 is deducted from your refund" in answer.text
+    assert len(answer.sources) == 2 and "FAQ: How much does a return cost?" in answer.sources
+    assert answer.text.endswith(f"(from: {'; '.join(answer.sources)})")
+
+
+def _second(sentence: str, score: float) -> Passage | None:
+    other = Passage("other#1", "Other", sentence)
+    return _second_source("The battery lasts up to 20 hours.", 1.0, [(other, sentence, score)])
+
+
+@pytest.mark.parametrize("sentence, score, added", [
+    ("It is water resistant to 50 metres.", 0.95, False),  # leans on a sentence that is not quoted
+    ("Water resistance: 5 ATM.", 0.95, True),
+    ("Water resistance: 5 ATM.", 0.90, False),  # not close enough to the question
+    ("Battery life: 20 hours.", 0.99, False),  # only numbers the quote already gives
+    ("The battery keeps going for up to 20 hours.", 0.99, False),  # the quote again in other words
+    ("Need a watch for long runs?", 0.99, False),  # a question answers nothing
+])
+def test_another_passage_is_quoted_only_when_it_is_close_and_adds_something(sentence: str, score: float,
+                                                                            added: bool) -> None:
+    assert (_second(sentence, score) is not None) == added

@@ -88,11 +88,16 @@ def _unnamed(question: str, name: str) -> str:
     return " ".join(kept.split()) if words(kept) else question
 
 
-def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2, name: str = "") -> tuple[str, Passage]:
+def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2,
+            name: str = "") -> tuple[str, tuple[Passage, ...]]:
     """The passage among `hits` that holds the sentence closest to `question`: all of it when it is short,
-    else its best sentences, quoted verbatim in their original order. A sentence that leans on the one before it
-    ("It is free on orders of $50...") brings that one along. A bare "Yes." or "No." is left out: it answers the
-    question the passage was written for, which need not be the shopper's."""
+    else its best sentences, quoted verbatim in their original order; and the passages quoted. A sentence that
+    leans on the one before it ("It is free on orders of $50...") brings that one along. A bare "Yes." or "No."
+    is left out: it answers the question the passage was written for, which need not be the shopper's.
+
+    Another passage follows, quoted the same way, when its best sentence is nearly as close to the question
+    (`_second_source`): one question often spans two sections ("what does it cost to send back a jacket I don't like?": the return fee,
+    not the shipping price), and a spec line and a review may each answer half of a product question."""
     question = without_store_name(_unnamed(question, name))
     question_words = set(words(with_store_terms(question))) - set(words(name))  # a word of the name says which
     candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]
@@ -102,13 +107,26 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2, name: st
               + 0.05 * np.array([len(question_words & set(words(t))) for t in texts])
               + PARAPHRASE_WEIGHT * np.array(paraphrased))
     passage = candidates[int(np.argmax(scores))][0]
+    quote = _quote(passage, {n: float(scores[i]) for i, (p, n) in enumerate(candidates) if p is passage},
+                   max_sentences)
+    second = _second_source(quote, float(scores.max()),
+                            [(p, p.sentences[n], float(scores[i])) for i, (p, n) in enumerate(candidates)
+                             if p is not passage])
+    if second is None:
+        return quote, (passage,)
+    more = _quote(second, {n: float(scores[i]) for i, (p, n) in enumerate(candidates) if p is second}, 1)
+    return " ".join([quote, *(t for t in split_sentences(more) if t not in quote)]), (passage, second)
+
+
+def _quote(passage: Passage, scores: dict[int, float], max_sentences: int) -> str:
+    """What `extract` quotes of its passage, given each sentence's score."""
     sentences = passage.sentences
     bare = {n for n, sentence in enumerate(sentences) if _BARE_REPLY.match(sentence)}
     if len(sentences) <= SHORT_PASSAGE[0] and len(passage.text) <= SHORT_PASSAGE[1]:
         if not bare or len(bare) == len(sentences):  # a policy section or a review: the whole of it, in context
-            return passage.text, passage
-        return " ".join(t for n, t in enumerate(sentences) if n not in bare), passage
-    own = {n: float(scores[i]) for i, (p, n) in enumerate(candidates) if p is passage and n not in bare}
+            return passage.text
+        return " ".join(t for n, t in enumerate(sentences) if n not in bare)
+    own = {n: score for n, score in scores.items() if n not in bare}
     ranked = sorted(own, key=lambda n: -own[n])
     chosen = {ranked[0]}
     if len(ranked) > 1 and own[ranked[1]] >= own[ranked[0]] - 0.08 and len(sentences) > 1:
@@ -117,7 +135,31 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2, name: st
         if n > 0 and _PRONOUN_START.match(sentences[n]) and n - 1 not in bare:
             chosen.add(n - 1)
     kept = sorted(chosen)[:max_sentences + 1]
-    return " ".join(sentences[n] for n in kept), passage
+    return " ".join(sentences[n] for n in kept)
+
+
+SECOND_SOURCE_MARGIN = 0.08  # how far below the best sentence another passage's best may score and still be quoted
+REPEAT_SIMILARITY = 0.75  # cosine at which a sentence says again what the quote already says
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _second_source(quote: str, best: float, others: list[tuple[Passage, str, float]]) -> Passage | None:
+    """The passage of the other passages' best sentence, when that sentence scores within SECOND_SOURCE_MARGIN of
+    the quote's best and adds something: not a repeat of the quote in other words ("Battery life: 21 days." after
+    "The battery lasts up to 21 days."), nor only numbers the quote already gives, nor a sentence that leans on
+    one not quoted, nor a question ("Looking for a versatile rain jacket?" in a description answers nothing)."""
+    usable = [(p, t, score) for p, t, score in others
+              if not _BARE_REPLY.match(t) and not _PRONOUN_START.match(t) and not t.endswith("?") and t not in quote]
+    if not usable:
+        return None
+    passage, sentence, score = max(usable, key=lambda o: o[2])
+    numbers = set(_NUMBER.findall(sentence))
+    if score < best - SECOND_SOURCE_MARGIN or (numbers and numbers <= set(_NUMBER.findall(quote))):
+        return None
+    quoted = split_sentences(quote)
+    if float((np.stack(vectors(quoted)) @ vectors([sentence])[0]).max()) >= REPEAT_SIMILARITY:
+        return None
+    return passage
 
 
 # One worked example: a 135M model copies a shape far better than it follows a description of one.
@@ -149,9 +191,9 @@ class Answerer:
         hits = retrieve(question, self.k, extra, () if products_only else self.passages, topic=topic)
         if not hits:
             return Answer(UNKNOWN_REPLY, "unknown")
-        text, passage = extract(question, hits, name=product["title"] if product else "")
-        quoted = Answer(_with_source(text, [passage.source]), "extractive", (passage.source,),
-                        passages=tuple(h.passage for h in hits))
+        text, quoted_from = extract(question, hits, name=product["title"] if product else "")
+        sources = tuple(dict.fromkeys(p.source for p in quoted_from))
+        quoted = Answer(_with_source(text, sources), "extractive", sources, passages=tuple(h.passage for h in hits))
         if self.backend is None or not generate or looks_like_steering(question):
             return quoted
         try:

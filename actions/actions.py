@@ -224,6 +224,7 @@ class _ShopAction(Action, ABC):
     """An action that is one call into the Shop: read the turn, reply, remember what was shown."""
 
     action_name: str
+    lists_products = False  # replies with a list: a question naming the product in focus goes to product questions
 
     def name(self) -> str:
         return self.action_name
@@ -240,6 +241,9 @@ class _ShopAction(Action, ABC):
         text, entities = _message(tracker)
         if looks_like_steering(text):
             return send_answer(dispatcher, tracker, await ask_knowledge(text, focus_product(tracker)))
+        if self.lists_products and shop().asked_about_by_name(text, tracker.get_slot("focus_product")):
+            # "is the Vans Plaza Vintage canvas or leather?" reads as a search for Vans sneakers
+            return await ActionAnswerProductQuestion().run(dispatcher, tracker, domain)
         topic = follow_up_topic(tracker, text)
         if topic and not names_products(text, entities):
             # "and for electronics?" after the returns answer: still about returns, though it reads as a search
@@ -256,6 +260,7 @@ class _ShopAction(Action, ABC):
 
 class ActionSearchProducts(_ShopAction):
     action_name = "action_search_products"
+    lists_products = True
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         from actions.care import resumed_return  # care.py builds on this module
@@ -268,6 +273,7 @@ class ActionSearchProducts(_ShopAction):
 
 class ActionRefineSearch(_ShopAction):
     action_name = "action_refine_search"
+    lists_products = True
 
     def reply(self, tracker: Tracker) -> Reply:
         return shop().refine(*_message(tracker), _state(tracker))
@@ -326,6 +332,7 @@ class ActionCompareProducts(_ShopAction):
 
 class ActionRecommend(_ShopAction):
     action_name = "action_recommend"
+    lists_products = True
 
     def reply(self, tracker: Tracker) -> Reply:
         return shop().recommend(*_message(tracker), _state(tracker), tracker.sender_id,

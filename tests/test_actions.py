@@ -489,6 +489,24 @@ def test_adding_several_products_at_once_loses_none(shop, monkeypatch, kind):
         assert shop.product(later)["title"] in messages[-1]["text"]
 
 
+@pytest.mark.parametrize("action_name", ["ActionSearchProducts", "ActionRefineSearch", "ActionRecommend"])
+def test_a_question_naming_the_product_in_focus_by_its_title_is_answered_about_it(shop, monkeypatch, action_name):
+    """"Is the Patagonia Basecamp 32L Travel Backpack waterproof?" after its details: the NLU reads a brand and a
+    kind and asks for a search; the shopper asked about that backpack. A request for others like it still lists."""
+    import actions.actions
+
+    product_id, title = next((i, t) for i, t in shop.catalog.execute("SELECT id, title FROM products ORDER BY id")
+                             if shop.asked_about_by_name(f"is the {t} waterproof?", i))
+    action = getattr(actions.actions, action_name)()
+    asked = _tracker(f"is the {title} waterproof?", "search_products", {"focus_product": product_id})
+    messages, _ = _run_with_events(action, asked, monkeypatch, shop)
+    assert messages[-1]["custom"]["type"] == "product_answer"
+    assert [p["id"] for p in messages[-1]["custom"]["products"]] == [product_id]
+    others = _tracker(f"do you have other ones like the {title}?", "search_products", {"focus_product": product_id})
+    messages, _ = _run_with_events(action, others, monkeypatch, shop)
+    assert all((m.get("custom") or {}).get("type") != "product_answer" for m in messages)
+
+
 def _asking_size_of(product_id: str, text: str, shown: list[str]):
     """A conversation where the variant form is asking for `product_id`'s size and the shopper says `text`."""
     from rasa_sdk import Tracker

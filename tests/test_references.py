@@ -1,7 +1,7 @@
 """Reference resolution: which shown product a follow-up means."""
 import pytest
 
-from assistant.dialogue.references import about_the_shop, resolve
+from assistant.dialogue.references import about_the_shop, asks_about_one, names_by_title, resolve
 
 SHOWN = [
     {"id": "A", "title": "Trailpeak Ridge Runner 3", "brand": "Trailpeak"},
@@ -121,3 +121,29 @@ def test_a_superlative_asks_which_product_a_comparative_does_not(text, asked):
     from assistant.dialogue.references import asks_superlative
 
     assert asks_superlative(text) == asked
+
+
+RARE = {"basecamp", "32l", "plaza", "vintage"}
+
+
+@pytest.mark.parametrize("text, title, named", [
+    ("is the Patagonia Basecamp 32L Travel Backpack carry-on size?", "Patagonia Basecamp 32L Travel Backpack", True),
+    ("does the basecamp 32l have a laptop sleeve?", "Patagonia Basecamp 32L Travel Backpack", True),
+    ("is the basecamp any good? the 32l one", "Patagonia Basecamp 32L Travel Backpack", False),  # not in a row
+    ("patagonia travel backpacks?", "Patagonia Basecamp 32L Travel Backpack", False),  # brand and kind only
+    ("is the Vans Plaza Vintage canvas?", "Vans Plaza Vintage Men's High-Top Sneaker", True),
+    ("vans high-top sneakers in size 10?", "Vans Plaza Vintage Men's High-Top Sneaker", False),
+])
+def test_a_product_is_named_by_two_of_its_rarer_title_words_in_a_row(text: str, title: str, named: bool) -> None:
+    assert names_by_title(text, title, RARE) is named
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("is the Basecamp 32L carry-on size?", True),
+    ("does the Basecamp 32L have a laptop sleeve", True),
+    ("do you have other backpacks like the Basecamp 32L?", False),
+    ("anything cheaper than the Basecamp 32L?", False),
+    ("Basecamp 32L in blue", False),
+])
+def test_a_question_about_one_product_is_told_from_a_request_for_others(text: str, asks: bool) -> None:
+    assert asks_about_one(text) is asks

@@ -133,6 +133,40 @@ def _by_name(text: str, entities: Sequence[dict], shown: Sequence[dict]) -> list
     return ids
 
 
+_TITLE_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# A question about one product, not a request for others like it ("do you have other jackets like the Drizzle?").
+_ASKS = re.compile(r"\?|^(?:is|are|does|do|can|will|would|how|what|which|has|have|should)\b")
+_WANTS_OTHERS = re.compile(r"\b(?:other|others|another|similar|alternatives?|else|instead|cheaper|show|find)\b")
+
+
+def title_words(text: str) -> list[str]:
+    """A title's or a message's words as titles are matched: lower case, "men's" and "40°f" kept apart."""
+    return _TITLE_WORD.findall(text.lower())
+
+
+def names_by_title(text: str, title: str, rare: set[str]) -> bool:
+    """Whether the message names the product by its own name: words in a row from its title, two of them `rare`
+    (its model name, not its brand or kind: "the Basecamp 32L", "Vans Plaza Vintage"). Neither "hardshell rain
+    jackets under $100" nor "vans high-top sneakers" names one product."""
+    own = set(title_words(title))
+    run: list[str] = []
+    for word in [*title_words(text), ""]:
+        if word in own:
+            run.append(word)
+            continue
+        if len(rare & set(run)) >= 2:
+            return True
+        run = []
+    return False
+
+
+def asks_about_one(text: str) -> bool:
+    """Whether the message is a question about one product ("is the X canvas or leather?") rather than a request
+    for others ("do you have anything else like the X?")."""
+    lowered = " ".join(text.lower().split())
+    return _ASKS.search(lowered) is not None and _WANTS_OTHERS.search(lowered) is None
+
+
 def points_back(text: str) -> bool:
     """Whether the message points at something said before ("does it come in blue?", "the second one"): with no
     product on the table, such a message needs one named; one that points at nothing is a question of its own."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import sqlite_utils
@@ -16,8 +18,8 @@ import sqlite_utils
 from assistant.catalog.build import open_catalog
 from assistant.catalog.vocabulary import BRAND_ALIASES, COLOR_SYNONYMS, category_aliases
 from assistant.dialogue import product_qa, render
-from assistant.dialogue.references import (about_the_shop, asks_extreme, asks_superlative, extreme, pick_extreme,
-                                             points_back, resolve)
+from assistant.dialogue.references import (about_the_shop, asks_about_one, asks_extreme, asks_superlative, extreme,
+                                           names_by_title, pick_extreme, points_back, resolve, title_words)
 from assistant.recommend import interactions
 from assistant.recommend.service import Candidate, Recommender, recommender_for
 from assistant.search.engine import allowed_ids, decode_row, search, suggest_relaxation
@@ -169,6 +171,25 @@ class Shop:
                 for r in self.catalog.execute(
                     "SELECT rating, author, text FROM reviews WHERE product_id = ? ORDER BY id", [product_id])]
         return product
+
+    RARE_TITLE_SHARE = 0.02  # a title word in at most this share of titles names a model, not a brand or kind
+
+    @cached_property
+    def _title_counts(self) -> Counter[str]:
+        """In how many titles each title word occurs."""
+        return Counter(w for (title,) in self.catalog.execute("SELECT title FROM products")
+                       for w in set(title_words(title)))
+
+    def asked_about_by_name(self, text: str, product_id: str | None) -> bool:
+        """Whether the message asks a question about this product and names it by its title ("is the Vans Plaza
+        Vintage canvas or leather?"): a product question, though its brand and kind read like a search."""
+        product = self.product(product_id, with_reviews=False) if product_id else None
+        if product is None or not asks_about_one(text):
+            return False
+        limit = self.RARE_TITLE_SHARE * max(1, self.catalog["products"].count)
+        brand = set(title_words(product.get("brand", "")))
+        rare = {w for w in title_words(product["title"]) if w not in brand and self._title_counts[w] <= limit}
+        return names_by_title(text, product["title"], rare)
 
     def products(self, ids: list[str]) -> list[dict]:
         return [p for p in (self.product(i, with_reviews=False) for i in ids) if p]

@@ -507,3 +507,14 @@ def test_everyday_words_reach_the_spec_that_answers_them(specs: dict, question: 
                "description": "", "specs": specs, "reviews": []}
     reply = product_qa.answer(product, question)
     assert reply.answered and answer in reply.text, reply.text
+
+
+def test_the_products_own_name_in_a_question_is_not_read_as_what_is_asked():
+    """"iPhone" in "the Ultra Lite Wallet Case for iPhone 16 Pro" answered "do the buttons stay clicky with the
+    Ultra Lite Wallet Case for iPhone 16 Pro on?" with the phones it fits."""
+    product = {"id": "P9", "title": "Ultra Lite Wallet Case for iPhone 16 Pro", "final_price": 19.0, "price": 19.0,
+               "sale_price": None, "description": "Buttons stay clicky and responsive.",
+               "specs": {"compatible": "iPhone 16 Pro"}, "reviews": []}
+    named = product_qa.answer(product, "do the buttons stay clicky with the Ultra Lite Wallet Case for iPhone 16 Pro on?")
+    assert "compatible" not in named.text.lower()
+    assert "compatible" in product_qa.answer(product, "which iphone does it fit?").text.lower()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from assistant.dialogue.render import money, spec_label, spec_text, the
 from assistant.knowledge.documents import capitalised
+from assistant.knowledge.retrieval import without_name
 
 # Words a shopper uses -> fragments of spec keys that answer them.
 SPEC_WORDS: dict[str, tuple[str, ...]] = {
@@ -89,6 +90,7 @@ def _asking_part(question: str) -> str:
 
 
 def answer(product: dict, question: str) -> ProductAnswer:
+    question = without_name(question, product["title"])
     words = _WORDS.findall(question.lower())
     q = _asking_part(question.lower())
     name = the(product["title"])

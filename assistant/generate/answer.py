@@ -17,7 +17,7 @@ import numpy as np
 from assistant.generate.backends import Backend, BackendUnavailable, Completion
 from assistant.generate.guard import check
 from assistant.knowledge.documents import Passage, capitalised, product_passages, split_sentences
-from assistant.knowledge.retrieval import (WORD, Hit, closeness, retrieve, vectors, views, with_store_terms,
+from assistant.knowledge.retrieval import (Hit, closeness, retrieve, vectors, views, with_store_terms, without_name,
                                           without_store_name, words)
 
 SYSTEM_PROMPT = (
@@ -64,30 +64,6 @@ def _with_source(text: str, sources: Sequence[str]) -> str:
     return f"{text}\n(from: {'; '.join(dict.fromkeys(sources))})"
 
 
-def _unnamed(question: str, name: str) -> str:
-    """The question without the product's name where it names it (two or more of the name's words in a row):
-    the name says which product the question is about, not what about it, and left in it pulls the quote to the
-    description sentence that repeats it. A lone word of the name stays ("light enough for racing?" of a racing
-    shoe)."""
-    named = set(words(name))
-    if not named:  # no product in the conversation: nothing to cut (every store question comes this way)
-        return question
-    tokens = list(WORD.finditer(question))
-    in_name = [bool(w) and set(w) <= named for w in (words(t.group()) for t in tokens)]
-    spans, run = [], []
-    for token, part in zip([*tokens, None], [*in_name, False]):
-        if part:
-            run.append(token)
-            continue
-        if len(run) >= 2:
-            spans.append((run[0].start(), run[-1].end()))
-        run = []
-    kept = question
-    for start, end in reversed(spans):
-        kept = kept[:start] + kept[end:]
-    return " ".join(kept.split()) if words(kept) else question
-
-
 def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2,
             name: str = "") -> tuple[str, tuple[Passage, ...]]:
     """The passage among `hits` that holds the sentence closest to `question`: all of it when it is short,
@@ -98,7 +74,7 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2,
     Another passage follows, quoted the same way, when its best sentence is nearly as close to the question
     (`_second_source`): one question often spans two sections ("what does it cost to send back a jacket I don't like?": the return fee,
     not the shipping price), and a spec line and a review may each answer half of a product question."""
-    question = without_store_name(_unnamed(question, name))
+    question = without_store_name(without_name(question, name))
     question_words = set(words(with_store_terms(question))) - set(words(name))  # a word of the name says which
     candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]
     texts = [p.sentences[n] for p, n in candidates]
@@ -188,7 +164,10 @@ class Answerer:
         NLU recognised, if any; `products_only`: answer from the product's passages alone (a question about it)."""
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
         extra = product_passages(product) if product else ()
-        hits = retrieve(question, self.k, extra, () if products_only else self.passages, topic=topic)
+        # without the product's name, which crowded the spec that answers "does the Hydro Flask Cascade Pro keep
+        # coffee hot?" ("Insulated: no.") out of the passages quoted from
+        searched = without_name(question, product["title"]) if product else question
+        hits = retrieve(searched, self.k, extra, () if products_only else self.passages, topic=topic)
         if not hits:
             return Answer(UNKNOWN_REPLY, "unknown")
         text, quoted_from = extract(question, hits, name=product["title"] if product else "")

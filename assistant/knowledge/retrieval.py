@@ -32,7 +32,7 @@ UNASKED_SIMILARITY = 0.70  # cosine to a question the knowledge declares it leav
 UNASKED_MARGIN = 0.10  # ... when that is also this much closer than every question a passage declares it answers
 
 # A word as the knowledge is searched: letters, digits and "$", with inner hyphens and apostrophes ("e-gift",
-# "don't"); the answerer cuts product names from questions with the same pattern.
+# "don't"); product names are cut from questions with the same pattern (`without_name`).
 WORD = re.compile(r"[a-z0-9$]+(?:[-'][a-z0-9]+)*", re.IGNORECASE | re.ASCII)
 _STOP = frozenset(
     "a an the is are am was were be been do does did can could would should will i you your my me we our us of to "
@@ -67,6 +67,31 @@ def with_store_terms(question: str) -> str:
     terms = [term for term, phrases in store_synonyms().items()
              if any(_synonym_pattern(p).search(lowered) for p in phrases)]
     return " ".join([question, *terms])
+
+
+def without_name(question: str, name: str) -> str:
+    """The question without the product's name where it names it (two or more of the name's words in a row):
+    the name says which product the question is about, not what about it. Left in, it brought every passage of the
+    product (each sourced by that name) within 0.7 of the question, pulled the quote to the description sentence
+    that repeats it, and read "iPhone" in "the Ultra Lite Wallet Case for iPhone 16 Pro" as a question about the
+    phones it fits. A lone word of the name stays ("light enough for racing?" of a racing shoe)."""
+    named = set(words(name))
+    if not named:  # no product in the conversation: nothing to cut (every store question comes this way)
+        return question
+    tokens = list(WORD.finditer(question))
+    in_name = [bool(w) and set(w) <= named for w in (words(t.group()) for t in tokens)]
+    spans, run = [], []
+    for token, part in zip([*tokens, None], [*in_name, False]):
+        if part:
+            run.append(token)
+            continue
+        if len(run) >= 2:
+            spans.append((run[0].start(), run[-1].end()))
+        run = []
+    kept = question
+    for start, end in reversed(spans):
+        kept = kept[:start] + kept[end:]
+    return " ".join(kept.split()) if words(kept) else question
 
 
 @lru_cache(maxsize=8)

@@ -675,7 +675,8 @@ def test_a_question_naming_the_product_is_searched_without_its_name() -> None:
                              "32 oz (946 ml). It is made of BPA-free polyethylene.",
               "specs": {"capacity_oz": 32, "insulated": False, "material": "BPA-free polyethylene",
                         "dishwasher_safe": True},
-              "reviews": [{"text": "Love it. No leaks in my bag."}, {"text": "Absolutely worth it. No leaks in my bag."},
+              "reviews": [{"text": "Love it. No leaks in my bag."},
+                          {"text": "Absolutely worth it. No leaks in my bag."},
                           {"text": "Would buy again in a heartbeat. No leaks in my bag."}]}
     answer = Answerer(None).answer("I want something to keep my coffee hot on the drive to work. Does the Cascade Pro "
                                    "32 oz Sports Bottle do that?", bottle, products_only=True)

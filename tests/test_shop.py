@@ -515,6 +515,7 @@ def test_the_products_own_name_in_a_question_is_not_read_as_what_is_asked():
     product = {"id": "P9", "title": "Ultra Lite Wallet Case for iPhone 16 Pro", "final_price": 19.0, "price": 19.0,
                "sale_price": None, "description": "Buttons stay clicky and responsive.",
                "specs": {"compatible": "iPhone 16 Pro"}, "reviews": []}
-    named = product_qa.answer(product, "do the buttons stay clicky with the Ultra Lite Wallet Case for iPhone 16 Pro on?")
+    named = product_qa.answer(product,
+                              "do the buttons stay clicky with the Ultra Lite Wallet Case for iPhone 16 Pro on?")
     assert "compatible" not in named.text.lower()
     assert "compatible" in product_qa.answer(product, "which iphone does it fit?").text.lower()

@@ -140,7 +140,8 @@ _WANTS_OTHERS = re.compile(r"\b(?:other|others|another|similar|alternatives?|els
 
 
 def title_words(text: str) -> list[str]:
-    """A title's or a message's words as titles are matched: lower case, "men's" and "40°f" kept apart."""
+    """A title's or a message's words as titles are matched: lower-case runs of letters and digits, a possessive
+    kept on ("men's")."""
     return _TITLE_WORD.findall(text.lower())
 
 

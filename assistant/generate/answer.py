@@ -72,8 +72,9 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 2,
     is left out: it answers the question the passage was written for, which need not be the shopper's.
 
     Another passage follows, quoted the same way, when its best sentence is nearly as close to the question
-    (`_second_source`): one question often spans two sections ("what does it cost to send back a jacket I don't like?": the return fee,
-    not the shipping price), and a spec line and a review may each answer half of a product question."""
+    (`_second_source`): one question often spans two sections ("what does it cost to send back a jacket I don't
+    like?": the shipping price is closest, the return fee answers), and a spec line and a review may each answer
+    half of a product question."""
     question = without_store_name(without_name(question, name))
     question_words = set(words(with_store_terms(question))) - set(words(name))  # a word of the name says which
     candidates = [(h.passage, n) for h in hits for n in range(len(h.passage.sentences))]

@@ -175,10 +175,10 @@ class Shop:
     RARE_TITLE_SHARE = 0.02  # a title word in at most this share of titles names a model, not a brand or kind
 
     @cached_property
-    def _title_counts(self) -> Counter[str]:
-        """In how many titles each title word occurs."""
-        return Counter(w for (title,) in self.catalog.execute("SELECT title FROM products")
-                       for w in set(title_words(title)))
+    def _title_counts(self) -> tuple[Counter[str], int]:
+        """In how many titles each title word occurs, and how many titles there are (read once per process)."""
+        titles = [title for (title,) in self.catalog.execute("SELECT title FROM products")]
+        return Counter(w for title in titles for w in set(title_words(title))), len(titles)
 
     def asked_about_by_name(self, text: str, product_id: str | None) -> bool:
         """Whether the message asks a question about this product and names it by its title ("is the Vans Plaza
@@ -186,9 +186,10 @@ class Shop:
         product = self.product(product_id, with_reviews=False) if product_id else None
         if product is None or not asks_about_one(text):
             return False
-        limit = self.RARE_TITLE_SHARE * max(1, self.catalog["products"].count)
+        counts, titles = self._title_counts
+        limit = self.RARE_TITLE_SHARE * max(1, titles)
         brand = set(title_words(product.get("brand", "")))
-        rare = {w for w in title_words(product["title"]) if w not in brand and self._title_counts[w] <= limit}
+        rare = {w for w in title_words(product["title"]) if w not in brand and counts[w] <= limit}
         return names_by_title(text, product["title"], rare)
 
     def products(self, ids: list[str]) -> list[dict]:

@@ -317,6 +317,27 @@ def test_earbuds_are_known_to_be_electronics() -> None:
     assert "15-day return window" in Answerer(None).answer("can I return wireless earbuds after 20 days?").text
 
 
+FIVE_SENTENCES = ("You can return most items within 30 days after delivery. Smartwatches have a 15-day return window. "
+                  "Items must be unused. Gift cards cannot be returned. Return shipping costs $5.99.")
+
+
+def test_a_short_policy_section_is_quoted_whole_so_its_exceptions_come_with_its_rule() -> None:
+    """One sentence alone ("most items within 30 days") would be wrong for a smartwatch; the sentence closest to
+    the question comes first, and the rest of the section follows in its own order."""
+    policies = parse_markdown(f"## Returns\n<!-- topic: returns; keywords: return, send back -->\n{FIVE_SENTENCES}\n",
+                              "policies.md")
+    answer = Answerer(None, passages=policies).answer("how much do I pay to return a jacket?")
+    assert answer.text == ("Return shipping costs $5.99. You can return most items within 30 days after delivery. "
+                           "Smartwatches have a 15-day return window. Items must be unused. Gift cards cannot be "
+                           "returned.\n(from: Returns)")
+
+
+def test_a_product_description_as_long_is_quoted_at_its_closest_sentences() -> None:
+    product = {"id": "P1", "title": "Trail Watch", "description": FIVE_SENTENCES.replace("Smartwatches", "This watch")}
+    answer = Answerer(None, passages=[]).answer("how long can I return it?", product, products_only=True)
+    assert "30 days" in answer.text and "Gift cards" not in answer.text
+
+
 def test_a_quote_leaves_out_a_bare_verdict_written_for_another_question() -> None:
     faq = parse_markdown("## Can I return worn shoes?\n<!-- topic: returns; keywords: worn, return -->\n"
                          "No. Returned items must be unused. Defective items can always be returned.\n", "faq.md")

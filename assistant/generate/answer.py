@@ -30,7 +30,11 @@ UNKNOWN_REPLY = (
     "Eastern Time, or by email at support@harborlane.example. Say \"human\" and I'll hand you over."
 )
 PARAPHRASE_WEIGHT = 0.5  # how much a passage's declared question close to the shopper's counts in choosing the quote
-SHORT_PASSAGE = (3, 360)  # sentences, characters: quoted whole
+SHORT_PASSAGE = (3, 360)  # sentences, characters: a passage this short is quoted whole
+# A store policy section up to this size is quoted whole too, its closest sentences first and the rest after them:
+# one sentence of a policy can leave out its exception ("You can return most items within 30 days", asked about a
+# smartwatch, whose window is 15 days).
+SHORT_POLICY = (5, 450)
 MAX_QUESTION_CHARS = 500  # longer messages are cut: nobody asks a shop question in a page of text
 _STEERING = re.compile(
     r"ignore\b.{0,40}\b(?:instructions|rules|policies)|disregard|system prompt|(?:your|hidden|secret) instructions"
@@ -112,6 +116,8 @@ def _quote(passage: Passage, scores: dict[int, float], max_sentences: int) -> st
         if n > 0 and _PRONOUN_START.match(sentences[n]) and n - 1 not in bare:
             chosen.add(n - 1)
     kept = sorted(chosen)[:max_sentences + 1]
+    if not passage.of_a_product and len(sentences) <= SHORT_POLICY[0] and len(passage.text) <= SHORT_POLICY[1]:
+        kept += [n for n in range(len(sentences)) if n not in kept and n not in bare]  # the rest, after the answer
     return " ".join(sentences[n] for n in kept)
 
 

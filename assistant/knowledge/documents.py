@@ -45,10 +45,15 @@ class Passage:
         return split_sentences(self.text)
 
     @property
+    def of_a_product(self) -> bool:
+        """A product's description, specs or review, as opposed to a section of the store's policies and FAQ."""
+        return self.id.startswith("product:")
+
+    @property
     def subject(self) -> str:
         """What the passage is about: one product (all of its passages) or one policy section. An answer that
         joins facts about two subjects is usually a small model wandering from one passage to the next."""
-        return self.id.split("#")[0] if self.id.startswith("product:") else self.id
+        return self.id.split("#")[0] if self.of_a_product else self.id
 
 
 def split_sentences(text: str) -> list[str]:

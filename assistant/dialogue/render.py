@@ -27,7 +27,7 @@ OUT_OF_SCOPE = ("Sorry, that's outside what I can help with. I can find products
                 "our team.")
 # To a message in another language (assistant.nlu.signals.foreign_language): English first, then the same in the
 # shopper's language, so that they know where they stand and where a person can help.
-_ONLY_ENGLISH = {
+ONLY_ENGLISH = {
     "en": f"Sorry, I can only chat in English for now. Our support team can help, {SUPPORT_HOURS}, or by email at "
           f"{SUPPORT_EMAIL}: say \"human\" and I'll hand you over.",
     "es": f"Lo siento, por ahora solo puedo atender en inglés. Nuestro equipo de soporte atiende de lunes a viernes, "
@@ -45,7 +45,7 @@ _ONLY_ENGLISH = {
 
 def only_english(language: str) -> str:
     """The reply to a message in `language` (ISO 639-1): the English sentence, and its translation when we have one."""
-    return "\n\n".join(dict.fromkeys([_ONLY_ENGLISH["en"], _ONLY_ENGLISH.get(language, _ONLY_ENGLISH["en"])]))
+    return "\n\n".join(dict.fromkeys([ONLY_ENGLISH["en"], ONLY_ENGLISH.get(language, ONLY_ENGLISH["en"])]))
 
 
 # Quick replies under answers and recommendations; the payload skips the NLU (Rasa parses "/intent{...}").

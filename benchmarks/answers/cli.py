@@ -177,14 +177,14 @@ def run_mode(name: str, cases: Sequence[Case], catalog: Path, progress: bool = T
 
 def run_assistant(cases: Sequence[Case], catalog: Path, progress: bool = True) -> ModeResult:
     """The `assistant` mode: every question through the running Rasa and action servers (through_rasa.py)."""
-    from benchmarks.answers.through_rasa import REFUSALS, ask_all
+    from benchmarks.answers.through_rasa import FIXED_TEXTS, ask_all
 
     result = ModeResult("assistant")
     products = _products(cases, catalog)
     for n, (answer, seconds) in enumerate(ask_all(cases, result), 1):
         result.latencies.append(seconds)
         product = products.get(cases[n - 1].product or "")
-        _record(result, n, cases, answer, _knowledge(product, *REFUSALS, *_listed(answer.text, catalog)), progress)
+        _record(result, n, cases, answer, _knowledge(product, *FIXED_TEXTS, *_listed(answer.text, catalog)), progress)
     return result
 
 

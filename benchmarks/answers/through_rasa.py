@@ -18,13 +18,17 @@ from typing import TYPE_CHECKING
 
 import psutil
 
-from assistant.dialogue.render import NOT_UNDERSTOOD, OUT_OF_SCOPE
+from assistant.dialogue.render import NOT_UNDERSTOOD, ONLY_ENGLISH, OUT_OF_SCOPE
 from assistant.generate.answer import UNKNOWN_REPLY, Answer
 
 if TYPE_CHECKING:
     from benchmarks.answers.cli import Case, ModeResult
 
 REFUSALS = (UNKNOWN_REPLY, NOT_UNDERSTOOD, OUT_OF_SCOPE)
+# The assistant's own fixed texts, whose numbers are not claims for the knowledge to back: examples of what to ask
+# ("red running shoes under $80"), and the support hours that the other-language replies give on the 24-hour clock
+# ("de 9 a 18 h" for 9 am to 6 pm).
+FIXED_TEXTS = (*REFUSALS, *ONLY_ENGLISH.values())
 
 
 def as_answer(replies: Sequence[dict]) -> Answer:
